@@ -1,0 +1,14 @@
+"""skdense: deep dense neural networks for scikit-learn, in NumPy.
+
+Dropout, L1, L2 and elastic-net penalties, and class weights, in estimators
+that are a drop-in superset of scikit-learn's MLP.
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from ._classifier import DenseNetClassifier
+
+__version__ = "0.1.0"
+
+__all__ = ["DenseNetClassifier", "__version__"]

@@ -1,0 +1,574 @@
+"""The estimator base shared by skdense's classifier and regressor.
+
+It turns constructor parameters into a network, a penalty, dropout and an
+optimizer, runs the solvers, and keeps scikit-learn's MLP fitted attributes.
+Everything that differs between classification and regression (targets,
+output layer, scoring) lives in the subclasses.
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import time
+import warnings
+from abc import ABCMeta, abstractmethod
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._dropout import RowKeyedDropout, row_keys
+from ._network import DenseNetwork
+from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._params import validate_parameters
+from ._penalties import make_penalty
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+def _as_list(value):
+    return [value] if np.ndim(value) == 0 else list(value)
+
+
+def check_sample_weight(sample_weight, n_samples, dtype):
+    """Validate ``sample_weight``: 1-D, one finite value >= 0 per sample, not all 0.
+
+    Returns None when ``sample_weight`` is None.
+    """
+    if sample_weight is None:
+        return None
+    try:
+        weights = np.asarray(sample_weight, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"sample_weight must be an array of numbers; got {sample_weight!r}."
+        ) from exc
+    if weights.ndim == 0:
+        weights = np.full(n_samples, weights, dtype=dtype)
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per sample; "
+            f"got shape {weights.shape}."
+        )
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight must be finite; got NaN or infinite values.")
+    if (weights < 0).any():
+        raise ValueError(
+            f"sample_weight must be >= 0; got negative values such as "
+            f"{weights[weights < 0][0]!r}."
+        )
+    if not weights.any():
+        raise ValueError("sample_weight must not be all zero: no sample has weight.")
+    return weights
+
+
+class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the skdense estimators. Not to be used directly."""
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        *,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+        penalty,
+        l1_ratio,
+        keep_prob,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.keep_prob = keep_prob
+
+    # ----------------------------------------------------------- subclass hooks
+
+    @abstractmethod
+    def _validate_input(self, X, y, incremental, reset, classes):
+        """Validated ``X``, ``y``, and the targets as a 2-D array of X's dtype.
+
+        ``reset`` is True when the fit starts from scratch; ``classes`` is
+        partial_fit's argument (classifiers only).
+        """
+
+    @abstractmethod
+    def _output_activation(self):
+        """Name of the output activation, from the fitted targets."""
+
+    @abstractmethod
+    def _score(self, X, y, sample_weight):
+        """Validation score used by early stopping (higher is better)."""
+
+    def _target_weights(self, y, sample_weight, incremental, dtype):
+        """Per-sample weights to train with (None: all equal)."""
+        return sample_weight
+
+    def _validation_targets(self, Y):
+        """Targets of the validation split in the form :meth:`_score` takes."""
+        return Y
+
+    # ----------------------------------------------------------- validation
+
+    def _keep_probs(self, n_hidden):
+        keep_probs = [float(p) for p in _as_list(self.keep_prob)]
+        if len(keep_probs) == 1:
+            return keep_probs * n_hidden
+        if len(keep_probs) != n_hidden:
+            raise ValueError(
+                f"keep_prob must be one float or one value per hidden layer "
+                f"({n_hidden} here); got {len(keep_probs)} values: {self.keep_prob!r}."
+            )
+        return keep_probs
+
+    def _check_solver_options(self, keep_probs, incremental):
+        if self.solver == "lbfgs":
+            if self.penalty not in (None, "l2"):
+                raise ValueError(
+                    f"solver='lbfgs' supports penalty=None or 'l2' only; got "
+                    f"penalty={self.penalty!r}. Use solver='adam' or 'sgd', which "
+                    "handle the L1 part with a proximal step."
+                )
+            if min(keep_probs, default=1.0) < 1.0:
+                raise ValueError(
+                    f"solver='lbfgs' cannot train with dropout; got "
+                    f"keep_prob={self.keep_prob!r}. Use solver='adam' or 'sgd', or "
+                    "keep_prob=1.0."
+                )
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True.")
+
+    def _prepare(self, X, y, sample_weight, incremental, classes):
+        """Validate everything a fit needs; return what the solvers take."""
+        validate_parameters(self.get_params(deep=False))
+        hidden_sizes = _as_list(self.hidden_layer_sizes)
+        keep_probs = self._keep_probs(len(hidden_sizes))
+        self._check_solver_options(keep_probs, incremental)
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, y, Y = self._validate_input(X, y, incremental, first_pass, classes)
+        if sp.issparse(X):
+            X = X.tocsr()
+        sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        sample_weight = self._target_weights(y, sample_weight, incremental, X.dtype)
+        layer_sizes = [X.shape[1], *hidden_sizes, Y.shape[1]]
+        if not first_pass:
+            expected = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
+            if layer_sizes != expected:
+                raise ValueError(
+                    f"Cannot continue training a network with layer sizes {expected} "
+                    f"on layer sizes {layer_sizes}: hidden_layer_sizes or the "
+                    "number of outputs changed. Set warm_start=False to refit."
+                )
+        network = DenseNetwork(
+            layer_sizes, self.activation, self._output_activation(), X.dtype
+        )
+        return first_pass, network, keep_probs, X, Y, sample_weight
+
+    # ----------------------------------------------------------- fitting
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        saved_state = dict(self.__dict__)
+        try:
+            first_pass, network, keep_probs, X, Y, sample_weight = self._prepare(
+                X, y, sample_weight, incremental, classes
+            )
+        except BaseException:
+            # Validation may have set attributes (classes_, n_features_in_, ...):
+            # a failed call leaves the estimator exactly as it was.
+            self.__dict__.clear()
+            self.__dict__.update(saved_state)
+            raise
+
+        random_state = check_random_state(self.random_state)
+        if first_pass:
+            theta = network.initial_params(random_state)
+            self._initialize(network)
+        else:
+            theta = network.pack(self.coefs_, self.intercepts_)
+        self.coefs_, self.intercepts_ = network.unpack(theta)
+
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(network, theta, X, Y, sample_weight)
+        else:
+            self._fit_stochastic(
+                network,
+                theta,
+                X,
+                Y,
+                sample_weight,
+                keep_probs,
+                incremental,
+                random_state,
+            )
+        return self
+
+    def _initialize(self, network):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = network.layer_sizes[-1]
+        self.n_layers_ = len(network.layer_sizes)
+        self.out_activation_ = network.output
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping and self.solver in _STOCHASTIC_SOLVERS:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
+    def _make_optimizer(self, network):
+        if self.solver == "sgd":
+            return SGDOptimizer(
+                network.n_params,
+                network.dtype,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+            )
+        return AdamOptimizer(
+            network.n_params,
+            network.dtype,
+            self.learning_rate_init,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+        )
+
+    def _split_validation(self, X, Y, sample_weight, random_state):
+        """Training and validation sets; the latter is None without early stopping."""
+        if not self.early_stopping:
+            return (X, Y, sample_weight), None
+        # As scikit-learn's MLP: stratify single-column targets only.
+        stratify = Y[:, 0] if self._stratify_validation() and Y.shape[1] == 1 else None
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        parts = train_test_split(
+            *arrays,
+            random_state=random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        train, valid = parts[0::2], parts[1::2]
+        if valid[0].shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small: increase validation_fraction "
+                f"(got {self.validation_fraction}) or the size of the dataset."
+            )
+        if sample_weight is None:
+            train, valid = [*train, None], [*valid, None]
+        valid[1] = self._validation_targets(valid[1])
+        return tuple(train), tuple(valid)
+
+    def _stratify_validation(self):
+        return False
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_samples} "
+                "training samples: it is clipped to the number of samples.",
+                UserWarning,
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _fit_stochastic(
+        self,
+        network,
+        theta,
+        X,
+        Y,
+        sample_weight,
+        keep_probs,
+        incremental,
+        random_state,
+    ):
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer(network)
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+        dropout = (
+            RowKeyedDropout(
+                keep_probs,
+                network.layer_sizes[1:-1],
+                seed=random_state.randint(2**31 - 1),
+            )
+            if min(keep_probs, default=1.0) < 1.0
+            else None
+        )
+        (X, Y, sample_weight), validation = self._split_validation(
+            X, Y, sample_weight, random_state
+        )
+        epoch = _Epoch(network, penalty, self._optimizer, dropout, X, Y, sample_weight)
+        batch_size = self._batch_size(X.shape[0])
+        sample_idx = np.arange(X.shape[0])
+        best_theta = theta.copy() if validation is not None else None
+
+        self.n_iter_ = 0
+        for _ in range(self.max_iter):
+            start = time.perf_counter()
+            if self.shuffle:
+                random_state.shuffle(sample_idx)
+            # Masks are keyed by the count of epochs trained, not samples seen:
+            # a weighted sample and its copies must see the same masks.
+            loss = epoch.run(
+                theta,
+                sample_idx if self.shuffle else None,
+                batch_size,
+                len(self.loss_curve_),
+            )
+            if loss is None:
+                self._diverged()
+                break
+            self.n_iter_ += 1
+            self.t_ += X.shape[0]
+            self.loss_ = loss
+            self.loss_curve_.append(loss)
+            self._update_no_improvement_count(validation, theta, best_theta)
+            self._print_progress(time.perf_counter() - start)
+            self._optimizer.iteration_ends(self.t_)
+            if self._should_stop() or incremental:
+                break
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                )
+        if best_theta is not None:
+            theta[...] = best_theta
+
+    def _diverged(self):
+        del self._optimizer
+        warnings.warn(
+            f"Training diverged at epoch {self.n_iter_ + 1}: the loss or the "
+            "weights became infinite or NaN. The weights from the start of that "
+            "epoch are kept. Lower learning_rate_init or scale the features.",
+            ConvergenceWarning,
+        )
+
+    def _update_no_improvement_count(self, validation, theta, best_theta):
+        if validation is not None:
+            score = self._score(*validation)
+            self.validation_scores_.append(score)
+            improved = score >= self.best_validation_score_ + self.tol
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                best_theta[...] = theta
+        else:
+            improved = self.loss_curve_[-1] <= self.best_loss_ - self.tol
+            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+
+    def _should_stop(self):
+        if self._no_improvement_count <= self.n_iter_no_change:
+            return False
+        watched = "Validation score" if self.early_stopping else "Training loss"
+        message = (
+            f"{watched} did not improve more than tol={self.tol:f} for "
+            f"{self.n_iter_no_change} consecutive epochs."
+        )
+        if self._optimizer.trigger_stopping(message, self.verbose):
+            return True
+        self._no_improvement_count = 0
+        return False
+
+    def _print_progress(self, seconds):
+        if not self.verbose:
+            return
+        line = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
+        if self.validation_scores_:
+            line += f", validation score = {self.validation_scores_[-1]:.6f}"
+        print(f"{line}, time = {seconds:.3f}s")
+
+    def _fit_lbfgs(self, network, theta, X, Y, sample_weight):
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+        grad = np.empty_like(theta)
+        start = theta.copy()
+
+        def objective(flat):
+            theta[...] = flat
+            loss = network.loss_gradient(theta, X, Y, sample_weight, penalty, grad)
+            return loss, grad.astype(np.float64)
+
+        def record(intermediate_result):
+            self.loss_curve_.append(float(intermediate_result.fun))
+            if self.verbose:
+                print(
+                    f"Iteration {len(self.loss_curve_)}, "
+                    f"loss = {self.loss_curve_[-1]:.8f}"
+                )
+
+        result = scipy.optimize.minimize(
+            objective,
+            theta.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=record,
+            options={
+                "maxfun": self.max_fun,
+                "maxiter": self.max_iter,
+                "gtol": self.tol,
+            },
+        )
+        theta[...] = result.x
+        self.n_iter_ = min(result.nit, self.max_iter)
+        self.loss_ = float(result.fun)
+        if not np.isfinite(theta).all() or not np.isfinite(self.loss_):
+            theta[...] = start
+            self._diverged()
+        elif result.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                f"(status={result.status}): {result.message}. Increase max_iter "
+                f"(now {self.max_iter}) or max_fun (now {self.max_fun}), or scale "
+                "the data.",
+                ConvergenceWarning,
+            )
+
+    # ----------------------------------------------------------- prediction
+
+    def _validated(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+
+    def _output(self, X):
+        """Output activations of the fitted network for ``X`` (no dropout)."""
+        X = self._validated(X)
+        return self._prediction_network().predict(self.coefs_, self.intercepts_, X)
+
+    def _logits(self, X):
+        """Output logits of the fitted network for ``X`` (no dropout)."""
+        X = self._validated(X)
+        return self._prediction_network().logits(self.coefs_, self.intercepts_, X)
+
+    def _prediction_network(self):
+        layer_sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
+        return DenseNetwork(
+            layer_sizes, self.activation, self.out_activation_, self.coefs_[0].dtype
+        )
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers; "
+                f"solver={self.solver!r} is not stochastic."
+            )
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class _Epoch:
+    """One pass of a stochastic solver over the training set."""
+
+    def __init__(self, network, penalty, optimizer, dropout, X, Y, sample_weight):
+        self.network = network
+        self.penalty = penalty
+        self.optimizer = optimizer
+        self.dropout = dropout
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.keys = row_keys(X) if dropout is not None else None
+        self.grad = np.empty(network.n_params, dtype=network.dtype)
+
+    def run(self, theta, order, batch_size, epoch_key):
+        """Train on every batch; return the mean batch loss (None if it diverged).
+
+        On divergence ``theta`` is set back to its value at the epoch's start.
+        """
+        theta_start = theta.copy()
+        n_samples = self.X.shape[0]
+        total = 0.0
+        for start in range(0, n_samples, batch_size):
+            rows = slice(start, start + batch_size)
+            if order is not None:
+                rows = order[rows]
+            batch_loss = self._train_batch(theta, rows, epoch_key)
+            if not np.isfinite(batch_loss):
+                theta[...] = theta_start
+                return None
+            total += batch_loss * (min(start + batch_size, n_samples) - start)
+        if not np.isfinite(theta).all():
+            theta[...] = theta_start
+            return None
+        return total / n_samples
+
+    def _train_batch(self, theta, rows, epoch_key):
+        X, Y = self.X[rows], self.Y[rows]
+        weights = None if self.sample_weight is None else self.sample_weight[rows]
+        masks = None
+        if self.dropout is not None:
+            masks = self.dropout.masks(self.keys[rows], epoch_key, self.network.dtype)
+        loss = self.network.loss_gradient(
+            theta, X, Y, weights, self.penalty, self.grad, masks, include_l1=False
+        )
+        if not np.isfinite(loss):
+            return loss
+        self.optimizer.step(theta, self.grad)
+        if self.penalty.has_l1:
+            n_coefs = self.network.n_coefs
+            weight_sum = X.shape[0] if weights is None else weights.sum()
+            steps = self.optimizer.step_sizes(0, n_coefs) / weight_sum
+            self.penalty.prox(theta[:n_coefs], steps)
+        return loss

@@ -1,0 +1,493 @@
+"""DenseNetClassifier: labels, class weights and probabilities over the base."""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from ._base import BaseDenseNet
+from ._losses import OUTPUT_ACTIVATIONS
+
+
+class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
+    """Deep dense neural network classifier with dropout, L1, L2 and elastic net.
+
+    A drop-in superset of :class:`sklearn.neural_network.MLPClassifier`: every
+    parameter of it has the same name, default and meaning, and the fitted
+    attributes have the same layout. With ``penalty='l2'`` and
+    ``keep_prob=1.0`` (the defaults) the objective is exactly MLPClassifier's.
+    It adds ``penalty``, ``l1_ratio``, ``keep_prob`` and ``class_weight``.
+
+    The objective for a batch with sample weights ``s`` is::
+
+        sum_i s_i * loss_i / sum_i s_i + alpha / sum_i s_i * sum_l R(W_l)
+
+    with ``R`` the penalty below, applied to weights and never to intercepts.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of units of the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden layers.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        Weight optimiser. ``'lbfgs'`` (full batch, ``scipy.optimize``) supports
+        only ``penalty`` None or ``'l2'`` and no dropout.
+
+    alpha : float, default=0.0001
+        Strength of the penalty, as in MLPClassifier.
+
+    batch_size : int or 'auto', default='auto'
+        Size of minibatches for the stochastic solvers; ``'auto'`` is
+        ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of ``solver='sgd'``.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate of the stochastic solvers.
+
+    power_t : float, default=0.5
+        Exponent of the ``'invscaling'`` schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples at each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds everything random: weight initialisation, shuffling, the
+        validation split and the dropout masks. An int gives bit-identical fits.
+
+    tol : float, default=1e-4
+        Improvement of the loss (or validation score) below which an epoch
+        counts as no improvement.
+
+    verbose : bool, default=False
+        Whether to print one line per epoch (loss, validation score, time).
+
+    warm_start : bool, default=False
+        Whether ``fit`` continues from the previous solution.
+
+    momentum : float, default=0.9
+        Momentum of ``solver='sgd'``, in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Whether ``solver='sgd'`` uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the data and stop when
+        the validation accuracy stops improving; the best weights are kept.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first moment estimates, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second moment estimates, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Numerical stability constant of Adam.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement by ``tol`` before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``solver='lbfgs'``.
+
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        Weight penalty ``R``: ``0.5 * ||W||^2`` (``'l2'``), ``||W||_1``
+        (``'l1'``), ``l1_ratio * ||W||_1 + (1 - l1_ratio) * 0.5 * ||W||^2``
+        (``'elasticnet'``) or none. The stochastic solvers apply the L1 part
+        as a proximal (soft-threshold) step after each update, so that
+        weights reach exact zeros.
+
+    l1_ratio : float, default=0.5
+        Mix of L1 in ``penalty='elasticnet'``, in [0, 1].
+
+    keep_prob : float or array-like of float, default=1.0
+        Probability of keeping a hidden unit in (inverted) dropout, in (0, 1]:
+        one value for every hidden layer, or one per hidden layer. Dropout acts
+        during training only; 1.0 means no dropout.
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``. ``'balanced'``
+        uses ``n_samples / (n_classes * np.bincount(y))``. Not for multilabel
+        targets; ``'balanced'`` is not available in ``partial_fit``.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels.
+
+    loss_ : float
+        Loss at the end of the last epoch (penalty included).
+
+    best_loss_ : float or None
+        Minimum loss reached; None when ``early_stopping=True``.
+
+    loss_curve_ : list of float
+        Loss at the end of each epoch (each iteration for lbfgs).
+
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch when ``early_stopping=True``.
+
+    best_validation_score_ : float or None
+        Best validation accuracy when ``early_stopping=True``.
+
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+
+    coefs_ : list of ndarray of shape (n_fan_in, n_fan_out)
+        Weight matrix of each layer.
+
+    intercepts_ : list of ndarray of shape (n_fan_out,)
+        Intercept vector of each layer.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    n_iter_ : int
+        Number of epochs (or lbfgs iterations) of the last fit.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Output activation: ``'logistic'`` or ``'softmax'``.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The classifier this one extends.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from skdense import DenseNetClassifier
+    >>> X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
+    >>> clf = DenseNetClassifier(hidden_layer_sizes=(32,), keep_prob=0.8,
+    ...                          max_iter=300, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> bool(clf.score(X, y) > 0.85)
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        penalty="l2",
+        l1_ratio=0.5,
+        keep_prob=1.0,
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            penalty=penalty,
+            l1_ratio=l1_ratio,
+            keep_prob=keep_prob,
+        )
+        self.class_weight = class_weight
+
+    # ----------------------------------------------------------- targets
+
+    def _validate_input(self, X, y, incremental, reset, classes):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not incremental and (reset or not hasattr(self, "classes_")):
+            self._set_classes(y)
+        elif not hasattr(self, "classes_"):
+            self._set_partial_fit_classes(y, classes)
+        else:
+            self._check_known_classes(y, classes)
+        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        return X, y, Y
+
+    def _set_partial_fit_classes(self, y, classes):
+        if classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the "
+                "list of every label the model will see, e.g. np.unique(y_all)."
+            )
+        self._set_classes(y if type_of_target(y).startswith("multilabel") else classes)
+        self._check_known_classes(y, None)
+
+    def _set_classes(self, labels):
+        self._label_binarizer = LabelBinarizer().fit(labels)
+        self.classes_ = self._label_binarizer.classes_
+        if (
+            self._label_binarizer.y_type_ != "multilabel-indicator"
+            and len(self.classes_) < 2
+        ):
+            raise ValueError(
+                "DenseNetClassifier needs samples of at least 2 classes; got 1 "
+                f"class: {self.classes_[0]!r}."
+            )
+
+    def _check_known_classes(self, y, classes):
+        if classes is not None and not np.array_equal(
+            unique_labels(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={classes!r} differs from the classes of the earlier "
+                f"calls, {self.classes_!r}."
+            )
+        labels = unique_labels(y)
+        if self.warm_start and not set(labels) == set(self.classes_):
+            raise ValueError(
+                "warm_start can only be used where y has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, y has "
+                f"{labels}."
+            )
+        unknown = np.setdiff1d(labels, self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y has labels {unknown!r} that are not among the classes "
+                f"{self.classes_!r} of the earlier calls."
+            )
+
+    def _output_activation(self):
+        return (
+            "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+        )
+
+    def _target_weights(self, y, sample_weight, incremental, dtype):
+        if self.class_weight is None:
+            return sample_weight
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            raise ValueError(
+                f"class_weight={self.class_weight!r} is not supported for multilabel "
+                "targets: pass per-sample weights as sample_weight instead."
+            )
+        class_index = np.searchsorted(self.classes_, y)
+        per_class = self._class_weights(class_index, sample_weight, incremental)
+        weights = per_class[class_index]
+        if sample_weight is not None:
+            weights = weights * sample_weight
+        return weights.astype(dtype)
+
+    def _class_weights(self, class_index, sample_weight, incremental):
+        n_classes = len(self.classes_)
+        if isinstance(self.class_weight, str):
+            if incremental:
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit: the "
+                    "class frequencies of later batches are unknown. Compute the "
+                    "weights once with sklearn.utils.class_weight."
+                    "compute_class_weight and pass them as a dict."
+                )
+            counts = np.bincount(
+                class_index, weights=sample_weight, minlength=n_classes
+            )
+            return counts.sum() / (n_classes * np.maximum(counts, 1e-300))
+        unknown = [label for label in self.class_weight if label not in self.classes_]
+        if unknown:
+            raise ValueError(
+                f"class_weight names labels {unknown!r} that are not among the "
+                f"classes {list(self.classes_)!r}."
+            )
+        return np.array([self.class_weight.get(c, 1.0) for c in self.classes_])
+
+    def _stratify_validation(self):
+        return True
+
+    def _validation_targets(self, Y):
+        return self._label_binarizer.inverse_transform(Y)
+
+    def _score(self, X, y, sample_weight):
+        y_pred = self._labels(
+            self._prediction_network().predict(self.coefs_, self.intercepts_, X)
+        )
+        return accuracy_score(y, y_pred, sample_weight=sample_weight)
+
+    # ----------------------------------------------------------- public API
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to data matrix ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 data trains in float32.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a label indicator matrix for multilabel targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample; a weight of ``k`` is the same
+            as ``k`` copies of the sample, dropout included.
+
+        Returns
+        -------
+        self : DenseNetClassifier
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train for one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a label indicator matrix.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        classes : array-like of shape (n_classes,), default=None
+            Every label across all calls; required on the first call (except
+            for multilabel targets) and optional afterwards.
+
+        Returns
+        -------
+        self : DenseNetClassifier
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict(self, X):
+        """Predict class labels for ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels.
+        """
+        return self._labels(self._output(X))
+
+    def _labels(self, output):
+        if self.n_outputs_ == 1:
+            output = output.ravel()
+        return self._label_binarizer.inverse_transform(output)
+
+    def predict_proba(self, X):
+        """Probability of each class for ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, in the order of ``classes_``. For multilabel
+            targets, the probability of each label. Values lie strictly
+            between 0 and 1.
+        """
+        logits = self._logits(X)
+        if self.n_outputs_ == 1 and self.out_activation_ == "logistic":
+            logits = np.hstack([-logits, logits])
+        OUTPUT_ACTIVATIONS[self.out_activation_](logits)
+        # A logistic or softmax never reaches 0 or 1; round into the open
+        # interval rather than onto its ends, so that log(proba) stays finite.
+        finfo = np.finfo(logits.dtype)
+        return np.clip(logits, finfo.tiny, 1 - finfo.epsneg, out=logits)
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``, always finite since the probabilities
+            lie strictly between 0 and 1.
+        """
+        proba = self.predict_proba(X)
+        return np.log(proba, out=proba)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -1,0 +1,141 @@
+"""Inverted dropout masks, keyed by the content of each training row.
+
+A mask entry keeps its hidden unit with probability ``keep_prob`` and holds
+``1 / keep_prob`` when it does, 0 when it does not, so that multiplying the
+activations by the mask keeps their expected value (inverted dropout). The same
+mask, scale included, multiplies the gradient in the backward pass.
+
+The keep/drop decision for (row, layer, unit) in an epoch is a hash of the
+random seed, the epoch, the layer, the unit and the *content* of the row, not
+of its position. Two consequences:
+
+- a sample with ``sample_weight=k`` trains exactly like ``k`` copies of it,
+  dropout included (copies of a row share their mask within an epoch), so
+  sample weights keep their meaning under dropout;
+- masks do not depend on the shuffling or batching, and are reproducible from
+  ``random_state`` alone.
+
+Hashes are counter-based (the splitmix64 finaliser), vectorised over the
+batch; no random generator state is kept or advanced.
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import scipy.sparse as sp
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+_ROW_CHUNK = 4096
+
+
+def _mix(z):
+    """splitmix64 finaliser of the uint64 array ``z``, in place (wrapping)."""
+    z ^= z >> np.uint64(30)
+    z *= _MIX_1
+    z ^= z >> np.uint64(27)
+    z *= _MIX_2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def _hash_ints(values, salt):
+    """Hashes of the non-negative integers ``values`` under the integer ``salt``."""
+    z = np.asarray(values, dtype=np.uint64) * _GOLDEN
+    z ^= _mix(np.array([salt], dtype=np.uint64))
+    return _mix(z)
+
+
+def _bits(values):
+    """The IEEE bits of a float array, widened to uint64."""
+    unsigned = np.uint32 if values.dtype == np.float32 else np.uint64
+    return values.view(unsigned).astype(np.uint64)
+
+
+def _entry_hashes(values, column_salts):
+    """Hash of each (value, column) entry; exact zeros hash to 0."""
+    hashes = _bits(values) ^ column_salts
+    _mix(hashes)
+    hashes[values == 0] = 0
+    return hashes
+
+
+def row_keys(X):
+    """A 64-bit key per row of ``X`` that depends only on the row's values.
+
+    Equal rows get equal keys; a dense array and its sparse form get the same
+    keys, since zero entries do not count.
+    """
+    column_salts = _hash_ints(np.arange(X.shape[1]), salt=1)
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
+        hashes = _entry_hashes(X.data, column_salts[X.indices])
+        cumulative = np.concatenate([np.zeros(1, np.uint64), np.cumsum(hashes)])
+        return cumulative[X.indptr[1:]] - cumulative[X.indptr[:-1]]
+    keys = np.empty(X.shape[0], dtype=np.uint64)
+    for start in range(0, X.shape[0], _ROW_CHUNK):
+        chunk = np.asarray(X[start : start + _ROW_CHUNK])
+        keys[start : start + len(chunk)] = _entry_hashes(chunk, column_salts).sum(
+            axis=1, dtype=np.uint64
+        )
+    return keys
+
+
+def _keep_threshold(keep_prob):
+    """The uint64 below which a uniform 64-bit hash means 'keep'."""
+    return np.uint64(min(int(keep_prob * 2.0**64), 2**64 - 1))
+
+
+class RowKeyedDropout:
+    """Inverted dropout for the hidden layers of one network.
+
+    Parameters
+    ----------
+    keep_probs : sequence of float
+        Probability of keeping a unit, one value per hidden layer. Layers with
+        ``keep_prob == 1`` get no mask at all.
+    hidden_sizes : sequence of int
+        Width of each hidden layer.
+    seed : int
+        Seed of this fit's masks.
+    """
+
+    def __init__(self, keep_probs, hidden_sizes, seed):
+        self.keep_probs = [float(p) for p in keep_probs]
+        self._unit_salts = [
+            _hash_ints(np.arange(width), salt=seed * 1024 + layer + 2)
+            for layer, width in enumerate(hidden_sizes)
+        ]
+        self._seed = seed
+
+    @property
+    def active(self):
+        """Whether any hidden layer drops units."""
+        return any(p < 1.0 for p in self.keep_probs)
+
+    def masks(self, keys, epoch, dtype):
+        """Masks of one batch: a list with an array or None per hidden layer.
+
+        Parameters
+        ----------
+        keys : ndarray of uint64, shape (n_samples,)
+            :func:`row_keys` of the batch's rows.
+        epoch : int
+            Epoch counter; each epoch draws new masks.
+        dtype : numpy dtype
+            Dtype of the masks (that of the activations).
+        """
+        epoch_salt = _hash_ints(np.array([epoch]), salt=self._seed)
+        row_salts = keys ^ epoch_salt
+        return [
+            None if keep == 1.0 else self._mask(row_salts, salts, keep, dtype)
+            for keep, salts in zip(self.keep_probs, self._unit_salts)
+        ]
+
+    @staticmethod
+    def _mask(row_salts, unit_salts, keep, dtype):
+        hashes = _mix(row_salts[:, None] ^ unit_salts[None, :])
+        kept = hashes < _keep_threshold(keep)
+        return np.multiply(kept, 1.0 / keep, dtype=dtype)

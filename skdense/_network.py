@@ -1,0 +1,217 @@
+"""The NumPy core: parameter layout, initialisation, forward and backward passes.
+
+Nothing here knows about scikit-learn. All parameters of a network live in one
+flat vector ``theta``: every layer's weights first (so that the penalties act
+on one contiguous slice), then every layer's intercepts. ``unpack`` returns
+per-layer views of it, shaped like scikit-learn's ``coefs_`` and
+``intercepts_``.
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._activations import ACTIVATIONS, DERIVATIVES
+from ._losses import LOSSES, OUTPUT_ACTIVATIONS, weighted_mean
+
+
+def _matmul(A, W, out=None):
+    """``A @ W`` into ``out`` (when given), for a dense or sparse ``A``."""
+    if sp.issparse(A):
+        product = A @ W
+        if out is None:
+            return np.asarray(product)
+        out[...] = product
+        return out
+    return np.matmul(A, W, out=out)
+
+
+class _Buffers:
+    """Per-layer arrays reused from batch to batch, sliced to the batch's rows."""
+
+    def __init__(self, dtype):
+        self._dtype = dtype
+        self._arrays = {}
+
+    def get(self, kind, layer, n_rows, width):
+        key = (kind, layer)
+        array = self._arrays.get(key)
+        if array is None or array.shape[0] < n_rows:
+            array = np.empty((n_rows, width), dtype=self._dtype)
+            self._arrays[key] = array
+        return array[:n_rows]
+
+
+class DenseNetwork:
+    """A fully connected network over a flat parameter vector.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Units per layer, input and output layers included.
+    activation : {'identity', 'logistic', 'tanh', 'relu'}
+        Activation of the hidden layers.
+    output : {'softmax', 'logistic', 'identity'}
+        Activation of the output layer, with its canonical loss.
+    dtype : numpy dtype
+        Dtype of the parameters and of every buffer.
+    """
+
+    def __init__(self, layer_sizes, activation, output, dtype):
+        self.layer_sizes = [int(size) for size in layer_sizes]
+        self.activation = activation
+        self.output = output
+        self.dtype = np.dtype(dtype)
+        self.coef_shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in self.coef_shapes)
+        self.n_params = self.n_coefs + sum(self.layer_sizes[1:])
+        self._buffers = _Buffers(self.dtype)
+
+    @property
+    def n_layers(self):
+        """Number of weight layers."""
+        return len(self.coef_shapes)
+
+    def unpack(self, theta):
+        """Per-layer views ``(coefs, intercepts)`` of the flat vector ``theta``."""
+        coefs, intercepts = [], []
+        start = 0
+        for shape in self.coef_shapes:
+            stop = start + shape[0] * shape[1]
+            coefs.append(theta[start:stop].reshape(shape))
+            start = stop
+        for _, fan_out in self.coef_shapes:
+            intercepts.append(theta[start : start + fan_out])
+            start += fan_out
+        return coefs, intercepts
+
+    def pack(self, coefs, intercepts):
+        """A new flat vector holding ``coefs`` and ``intercepts``."""
+        theta = np.empty(self.n_params, dtype=self.dtype)
+        coef_views, intercept_views = self.unpack(theta)
+        for view, value in zip(coef_views + intercept_views, coefs + intercepts):
+            if view.shape != np.shape(value):
+                raise ValueError(
+                    f"Stored parameters of shape {np.shape(value)} do not fit a "
+                    f"layer of shape {view.shape}: hidden_layer_sizes or the "
+                    "data's shape changed since the last fit."
+                )
+            view[...] = value
+        return theta
+
+    def initial_params(self, random_state):
+        """Glorot-uniform weights and intercepts, drawn as scikit-learn's MLP does.
+
+        The draws happen layer by layer, weights then intercepts, so that the
+        same ``random_state`` gives the same start as ``MLPClassifier``.
+        """
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        theta = np.empty(self.n_params, dtype=self.dtype)
+        coefs, intercepts = self.unpack(theta)
+        for coef, intercept in zip(coefs, intercepts):
+            bound = np.sqrt(factor / sum(coef.shape))
+            coef[...] = random_state.uniform(-bound, bound, coef.shape)
+            intercept[...] = random_state.uniform(-bound, bound, intercept.shape)
+        return theta
+
+    def _forward(self, coefs, intercepts, X, masks=None, buffers=None):
+        """Run every layer but the output activation.
+
+        Returns the inputs of each layer (``X`` first; dropout applied), the
+        hidden activations before dropout, and the output logits.
+        """
+        n_rows = X.shape[0]
+        inputs, hidden = [X], []
+        for layer, (coef, intercept) in enumerate(zip(coefs, intercepts)):
+            width = coef.shape[1]
+            out = None if buffers is None else buffers.get("z", layer, n_rows, width)
+            Z = _matmul(inputs[-1], coef, out=out)
+            Z += intercept
+            if layer == self.n_layers - 1:
+                return inputs, hidden, Z
+            ACTIVATIONS[self.activation](Z)
+            hidden.append(Z)
+            mask = masks[layer] if masks is not None else None
+            if mask is not None:
+                out = (
+                    None if buffers is None else buffers.get("a", layer, n_rows, width)
+                )
+                Z = np.multiply(Z, mask, out=out)
+            inputs.append(Z)
+
+    def logits(self, coefs, intercepts, X):
+        """Output layer's values before its activation, for ``X``, no dropout."""
+        return self._forward(coefs, intercepts, X)[2]
+
+    def predict(self, coefs, intercepts, X):
+        """Output activations (probabilities or values) for ``X``, no dropout."""
+        output = self.logits(coefs, intercepts, X)
+        OUTPUT_ACTIVATIONS[self.output](output)
+        return output
+
+    def loss_gradient(
+        self, theta, X, Y, sample_weight, penalty, grad, masks=None, include_l1=True
+    ):
+        """Objective of one batch, with its gradient written into ``grad``.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+            Flat parameters.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Inputs of the batch.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets (indicator matrix for classification), dtype of ``theta``.
+        sample_weight : ndarray of shape (n_samples,) or None
+            Weights of the samples; None weighs them all 1.
+        penalty : Penalty
+            Weight penalty, applied to the weights and never to intercepts.
+        grad : ndarray of shape (n_params,)
+            Filled with the gradient of the objective.
+        masks : list of (ndarray or None), default=None
+            Dropout masks (scale included), one per hidden layer.
+        include_l1 : bool, default=True
+            Whether the gradient includes the L1 subgradient; the stochastic
+            solvers leave it out and take a proximal step instead.
+
+        Returns
+        -------
+        loss : float
+            ``sum(s * loss) / sum(s) + penalty(W) / sum(s)``.
+        """
+        coefs, intercepts = self.unpack(theta)
+        inputs, hidden, output = self._forward(
+            coefs, intercepts, X, masks, self._buffers
+        )
+        sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        per_sample = LOSSES[self.output](output, Y)
+        weights = theta[: self.n_coefs]
+        loss = weighted_mean(per_sample, sample_weight)
+        loss += penalty.value(weights) / sw_sum
+
+        delta = output
+        delta -= Y
+        if sample_weight is not None:
+            delta *= sample_weight[:, None]
+        self._backward(coefs, inputs, hidden, delta, masks, grad)
+        penalty.add_gradient(weights, grad[: self.n_coefs], include_l1)
+        grad /= sw_sum
+        return loss
+
+    def _backward(self, coefs, inputs, hidden, delta, masks, grad):
+        """Unnormalised gradients of the data loss, from the output ``delta``."""
+        coef_grads, intercept_grads = self.unpack(grad)
+        derivative = DERIVATIVES[self.activation]
+        for layer in range(self.n_layers - 1, -1, -1):
+            _matmul(inputs[layer].T, delta, out=coef_grads[layer])
+            np.sum(delta, axis=0, out=intercept_grads[layer])
+            if layer == 0:
+                break
+            previous = self._buffers.get("delta", layer - 1, *hidden[layer - 1].shape)
+            np.matmul(delta, coefs[layer].T, out=previous)
+            if masks is not None and masks[layer - 1] is not None:
+                previous *= masks[layer - 1]
+            derivative(hidden[layer - 1], previous)
+            delta = previous

@@ -1,0 +1,176 @@
+"""Stochastic optimizers over one flat parameter vector, updated in place.
+
+The update rules are those of scikit-learn's MLP (same formulas, same order of
+floating-point operations), so that with the same gradients they take the same
+steps. Each optimizer also reports its step size, which the L1 proximal step
+uses: a scalar for SGD, one value per parameter for Adam (the prox is taken in
+Adam's own diagonal metric).
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+
+
+class BaseOptimizer:
+    """Shared schedule and stopping logic of the stochastic optimizers.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        Initial step size.
+    """
+
+    def __init__(self, learning_rate_init):
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+
+    def step(self, params, grad):
+        """Move ``params`` (in place) one step against ``grad``."""
+        params += self._update(grad)
+
+    def step_sizes(self, start, stop):
+        """Step size of the last step for ``params[start:stop]``."""
+        return self.learning_rate
+
+    def iteration_ends(self, time_step):
+        """Update the schedule at the end of an epoch (``time_step``: samples seen)."""
+
+    def trigger_stopping(self, msg, verbose):
+        """Whether to stop now that the loss stopped improving."""
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+    def _scratch(self, grad, name="_buffer"):
+        """A work array like ``grad``, kept between steps but not pickled."""
+        buffer = self.__dict__.get(name)
+        if buffer is None or buffer.shape != grad.shape or buffer.dtype != grad.dtype:
+            buffer = np.empty_like(grad)
+            setattr(self, name, buffer)
+        return buffer
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+
+class SGDOptimizer(BaseOptimizer):
+    """Stochastic gradient descent with momentum and learning-rate schedules.
+
+    Parameters
+    ----------
+    n_params : int
+        Size of the flat parameter vector.
+    dtype : numpy dtype
+        Dtype of the parameters.
+    learning_rate_init : float
+        Initial step size.
+    lr_schedule : {'constant', 'invscaling', 'adaptive'}
+        ``'invscaling'``: ``learning_rate_init / (t + 1) ** power_t`` after
+        each epoch, ``t`` the number of samples seen. ``'adaptive'``: divide by
+        5 each time the loss stops improving, stop below 1e-6.
+    momentum : float
+        Momentum, in [0, 1].
+    nesterov : bool
+        Whether to use Nesterov's momentum.
+    power_t : float
+        Exponent of ``'invscaling'``.
+    """
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init,
+        lr_schedule,
+        momentum,
+        nesterov,
+        power_t,
+    ):
+        super().__init__(learning_rate_init)
+        self.lr_schedule = lr_schedule
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.power_t = power_t
+        self.velocity = np.zeros(n_params, dtype=dtype)
+
+    def iteration_ends(self, time_step):
+        if self.lr_schedule == "invscaling":
+            self.learning_rate = (
+                self.learning_rate_init / (time_step + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, msg, verbose):
+        if self.lr_schedule != "adaptive":
+            return super().trigger_stopping(msg, verbose)
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + f" Setting learning rate to {self.learning_rate:f}")
+        return False
+
+    def _update(self, grad):
+        scaled_grad = np.multiply(grad, self.learning_rate, out=self._scratch(grad))
+        self.velocity *= self.momentum
+        self.velocity -= scaled_grad
+        if not self.nesterov:
+            return self.velocity
+        update = np.multiply(
+            self.velocity, self.momentum, out=self._scratch(grad, "_u")
+        )
+        update -= scaled_grad
+        return update
+
+
+class AdamOptimizer(BaseOptimizer):
+    """Adam (Kingma and Ba, 2014) with bias-corrected step size.
+
+    Parameters
+    ----------
+    n_params : int
+        Size of the flat parameter vector.
+    dtype : numpy dtype
+        Dtype of the parameters.
+    learning_rate_init : float
+        Initial step size.
+    beta_1, beta_2 : float
+        Decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float
+        Added to the root of the second moment, for stability.
+    """
+
+    def __init__(self, n_params, dtype, learning_rate_init, beta_1, beta_2, epsilon):
+        super().__init__(learning_rate_init)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.ms = np.zeros(n_params, dtype=dtype)
+        self.vs = np.zeros(n_params, dtype=dtype)
+
+    def step_sizes(self, start, stop):
+        return self.learning_rate / self._scratch(self.vs, "_denominator")[start:stop]
+
+    def _update(self, grad):
+        self.t += 1
+        work = self._scratch(grad)
+        self.ms *= self.beta_1
+        self.ms += np.multiply(grad, 1 - self.beta_1, out=work)
+        self.vs *= self.beta_2
+        np.square(grad, out=work)
+        work *= 1 - self.beta_2
+        self.vs += work
+        self.learning_rate = float(
+            self.learning_rate_init
+            * np.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+        denominator = np.sqrt(self.vs, out=self._scratch(grad, "_denominator"))
+        denominator += self.epsilon
+        update = np.multiply(self.ms, -self.learning_rate, out=work)
+        update /= denominator
+        return update

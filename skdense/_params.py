@@ -1,0 +1,221 @@
+"""Validation of constructor parameters, at fit time.
+
+A small table of constraints of our own rather than scikit-learn's private
+``_param_validation``: private modules change without notice between releases,
+and every error here names the parameter, the value received and what is
+allowed.
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+
+
+class Interval:
+    """Numbers of type ``kind`` between ``low`` and ``high``.
+
+    ``closed`` is 'left', 'right', 'both' or 'neither'; ``None`` bounds are
+    infinite. ``extra`` lists single values also allowed (e.g. ``np.inf``).
+    """
+
+    def __init__(self, kind, low, high, closed="both", extra=()):
+        self.kind = kind
+        self.low = low
+        self.high = high
+        self.closed = closed
+        self.extra = extra
+
+    def describe(self):
+        noun = "an int" if self.kind is Integral else "a float"
+        left = "[" if self.closed in ("left", "both") and self.low is not None else "("
+        right = (
+            "]" if self.closed in ("right", "both") and self.high is not None else ")"
+        )
+        low = "-inf" if self.low is None else self.low
+        high = "inf" if self.high is None else self.high
+        text = f"{noun} in {left}{low}, {high}{right}"
+        return text + "".join(f" or {value!r}" for value in self.extra)
+
+    def is_number(self, value):
+        return isinstance(value, self.kind) and not isinstance(value, (bool, np.bool_))
+
+    def contains(self, value):
+        if math.isnan(value):
+            return False
+        low_ok = self.low is None or (
+            value >= self.low if self.closed in ("left", "both") else value > self.low
+        )
+        high_ok = self.high is None or (
+            value <= self.high
+            if self.closed in ("right", "both")
+            else value < self.high
+        )
+        return low_ok and high_ok
+
+    def check(self, name, value):
+        if isinstance(value, Real) and value in self.extra:
+            return
+        if not self.is_number(value):
+            raise TypeError(
+                f"{name} must be {self.describe()}; got {value!r} "
+                f"of type {type(value).__name__}."
+            )
+        if not self.contains(value):
+            raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+
+
+class Options:
+    """One of a fixed set of values (strings, or None)."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def describe(self):
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+    def check(self, name, value):
+        if not any(
+            value is v or (isinstance(value, str) and value == v) for v in self.values
+        ):
+            raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+
+
+class Boolean:
+    """``True`` or ``False``."""
+
+    def describe(self):
+        return "a bool"
+
+    def check(self, name, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool; got {value!r}.")
+
+
+class AnyOf:
+    """A value that satisfies at least one of ``constraints``."""
+
+    def __init__(self, *constraints):
+        self.constraints = constraints
+
+    def describe(self):
+        return " or ".join(c.describe() for c in self.constraints)
+
+    def check(self, name, value):
+        for constraint in self.constraints:
+            try:
+                constraint.check(name, value)
+                return
+            except (TypeError, ValueError):
+                pass
+        raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+
+
+class RandomStateLike:
+    """None, an int in [0, 2**32 - 1] or a ``numpy.random.RandomState``."""
+
+    def describe(self):
+        return "None, an int in [0, 4294967295] or a numpy.random.RandomState"
+
+    def check(self, name, value):
+        if value is None or isinstance(value, np.random.RandomState):
+            return
+        Interval(Integral, 0, 2**32 - 1).check(name, value)
+
+
+class HiddenLayerSizes:
+    """A positive int or a non-empty sequence of positive ints."""
+
+    def describe(self):
+        return "a positive int or a sequence of positive ints"
+
+    def check(self, name, value):
+        sizes = [value] if np.ndim(value) == 0 else list(value)
+        positive = Interval(Integral, 1, None)
+        for size in sizes:
+            if not positive.is_number(size) or not positive.contains(size):
+                raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+
+
+class KeepProb:
+    """A float in (0, 1], or a sequence of them (one per hidden layer)."""
+
+    _each = Interval(Real, 0, 1, closed="right")
+
+    def describe(self):
+        return f"{self._each.describe()}, or a sequence of them (one per hidden layer)"
+
+    def check(self, name, value):
+        values = [value] if np.ndim(value) == 0 else list(value)
+        if np.ndim(value) > 1 or not values:
+            raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+        for item in values:
+            if not self._each.is_number(item):
+                raise TypeError(f"{name} must be {self.describe()}; got {value!r}.")
+            if not self._each.contains(item):
+                raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+
+
+class ClassWeight:
+    """None, 'balanced' or a dict mapping labels to non-negative weights."""
+
+    def describe(self):
+        return "None, 'balanced' or a dict {label: weight >= 0}"
+
+    def check(self, name, value):
+        if value is None or (isinstance(value, str) and value == "balanced"):
+            return
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+        weight = Interval(Real, 0, None)
+        for label, item in value.items():
+            if not weight.is_number(item) or not weight.contains(item):
+                raise ValueError(
+                    f"{name} must be {self.describe()}; got weight {item!r} "
+                    f"for label {label!r}."
+                )
+
+
+def _unit(closed):
+    return Interval(Real, 0, 1, closed=closed)
+
+
+PARAMETER_CONSTRAINTS = {
+    "hidden_layer_sizes": HiddenLayerSizes(),
+    "activation": Options("identity", "logistic", "tanh", "relu"),
+    "solver": Options("lbfgs", "sgd", "adam"),
+    "alpha": Interval(Real, 0, None),
+    "batch_size": AnyOf(Options("auto"), Interval(Integral, 1, None)),
+    "learning_rate": Options("constant", "invscaling", "adaptive"),
+    "learning_rate_init": Interval(Real, 0, None, closed="neither"),
+    "power_t": Interval(Real, 0, None),
+    "max_iter": Interval(Integral, 1, None),
+    "shuffle": Boolean(),
+    "random_state": RandomStateLike(),
+    "tol": Interval(Real, 0, None),
+    "verbose": AnyOf(Boolean(), Interval(Integral, 0, None)),
+    "warm_start": Boolean(),
+    "momentum": _unit("both"),
+    "nesterovs_momentum": Boolean(),
+    "early_stopping": Boolean(),
+    "validation_fraction": _unit("left"),
+    "beta_1": _unit("left"),
+    "beta_2": _unit("left"),
+    "epsilon": Interval(Real, 0, None, closed="neither"),
+    "n_iter_no_change": Interval(Integral, 1, None, extra=(np.inf,)),
+    "max_fun": Interval(Integral, 1, None),
+    "penalty": Options(None, "l2", "l1", "elasticnet"),
+    "l1_ratio": _unit("both"),
+    "keep_prob": KeepProb(),
+    "class_weight": ClassWeight(),
+}
+
+
+def validate_parameters(params, constraints=PARAMETER_CONSTRAINTS):
+    """Check every parameter in ``params`` that has a constraint."""
+    for name, value in params.items():
+        if name in constraints:
+            constraints[name].check(name, value)

@@ -1,0 +1,19 @@
+"""scikit-learn's estimator checks over the configurations users rely on."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdense import DenseNetClassifier
+
+CLASSIFIER_CONFIGS = [
+    DenseNetClassifier(),
+    DenseNetClassifier(penalty="l1"),
+    DenseNetClassifier(penalty="elasticnet"),
+    DenseNetClassifier(keep_prob=0.5),
+    DenseNetClassifier(solver="sgd", keep_prob=0.8),
+    DenseNetClassifier(solver="lbfgs"),
+]
+
+
+@parametrize_with_checks(CLASSIFIER_CONFIGS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
