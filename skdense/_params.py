@@ -19,7 +19,8 @@ class Interval:
     """Numbers of type ``kind`` between ``low`` and ``high``.
 
     ``closed`` is 'left', 'right', 'both' or 'neither'; ``None`` bounds are
-    infinite. ``extra`` lists single values also allowed (e.g. ``np.inf``).
+    unbounded, but NaN and infinities are refused unless listed in ``extra``,
+    the single values also allowed (e.g. ``np.inf``).
     """
 
     def __init__(self, kind, low, high, closed="both", extra=()):
@@ -44,7 +45,7 @@ class Interval:
         return isinstance(value, self.kind) and not isinstance(value, (bool, np.bool_))
 
     def contains(self, value):
-        if math.isnan(value):
+        if not math.isfinite(value):
             return False
         low_ok = self.low is None or (
             value >= self.low if self.closed in ("left", "both") else value > self.low

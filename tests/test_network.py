@@ -1,0 +1,190 @@
+"""The NumPy core: layout, initialisation, gradients, and MLP's objective."""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import LabelBinarizer
+
+from skdense._dropout import RowKeyedDropout, row_keys
+from skdense._network import DenseNetwork
+from skdense._penalties import make_penalty
+
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+PENALTIES = [None, "l2", "l1", "elasticnet"]
+# name: (output activation, number of outputs, target maker)
+OUTPUTS = {
+    "binary": ("logistic", 1, lambda rng, n: rng.randint(0, 2, (n, 1))),
+    "multiclass": ("softmax", 3, lambda rng, n: np.eye(3)[rng.randint(0, 3, n)]),
+    "multilabel": ("logistic", 3, lambda rng, n: rng.randint(0, 2, (n, 3))),
+    "regression": ("identity", 2, lambda rng, n: rng.normal(size=(n, 2))),
+}
+
+
+def _problem(activation, output, n_samples=7, hidden=(5, 4), seed=0):
+    rng = np.random.RandomState(seed)
+    out_activation, n_outputs, make_y = OUTPUTS[output]
+    network = DenseNetwork(
+        [3, *hidden, n_outputs], activation, out_activation, np.float64
+    )
+    theta = network.initial_params(rng)
+    # Keep weights away from 0, where |w| has no derivative.
+    weights = theta[: network.n_coefs]
+    weights += 0.05 * np.sign(weights)
+    X = rng.normal(size=(n_samples, 3))
+    Y = make_y(rng, n_samples).astype(np.float64)
+    return network, theta, X, Y, rng
+
+
+def _numerical_gradient(objective, theta, step=1e-6):
+    grad = np.empty_like(theta)
+    for i in range(theta.size):
+        shifted = theta.copy()
+        shifted[i] += step
+        up = objective(shifted)
+        shifted[i] -= 2 * step
+        grad[i] = (up - objective(shifted)) / (2 * step)
+    return grad
+
+
+@pytest.mark.parametrize(
+    "activation, penalty, output, dropout, weighted",
+    list(itertools.product(ACTIVATIONS, PENALTIES, OUTPUTS, [False, True], [False, True])),
+)
+def test_gradient_matches_finite_differences(activation, penalty, output, dropout, weighted):
+    network, theta, X, Y, rng = _problem(activation, output)
+    sample_weight = rng.uniform(0.2, 3.0, X.shape[0]) if weighted else None
+    masks = None
+    if dropout:
+        masks = RowKeyedDropout([0.6, 0.8], [5, 4], seed=3).masks(
+            row_keys(X), epoch=0, dtype=np.float64
+        )
+        assert all((m == 0).any() for m in masks)
+    pen = make_penalty(penalty, alpha=0.3, l1_ratio=0.4)
+    grad = np.empty_like(theta)
+
+    def objective(params):
+        return network.loss_gradient(params, X, Y, sample_weight, pen, grad, masks)
+
+    expected = _numerical_gradient(objective, theta)
+    objective(theta)
+    error = np.linalg.norm(grad - expected) / np.linalg.norm(expected)
+    assert error < 1e-6
+
+
+def test_gradient_without_l1_part_is_the_smooth_gradient():
+    network, theta, X, Y, _ = _problem("tanh", "multiclass")
+    full, smooth = np.empty_like(theta), np.empty_like(theta)
+    pen = make_penalty("elasticnet", alpha=0.5, l1_ratio=0.3)
+    network.loss_gradient(theta, X, Y, None, pen, full)
+    network.loss_gradient(theta, X, Y, None, pen, smooth, include_l1=False)
+    weights = theta[: network.n_coefs]
+    l1_part = 0.5 * 0.3 * np.sign(weights) / X.shape[0]
+    np.testing.assert_allclose(full[: network.n_coefs] - smooth[: network.n_coefs], l1_part)
+    np.testing.assert_array_equal(full[network.n_coefs :], smooth[network.n_coefs :])
+
+
+def test_sparse_input_gives_the_dense_loss_and_gradient():
+    network, theta, X, Y, _ = _problem("relu", "multiclass")
+    X[X < 0.3] = 0.0
+    pen = make_penalty("l2", alpha=0.1, l1_ratio=0.5)
+    dense_grad, sparse_grad = np.empty_like(theta), np.empty_like(theta)
+    dense = network.loss_gradient(theta, X, Y, None, pen, dense_grad)
+    sparse = network.loss_gradient(theta, sp.csr_matrix(X), Y, None, pen, sparse_grad)
+    assert sparse == pytest.approx(dense, rel=1e-12)
+    np.testing.assert_allclose(sparse_grad, dense_grad, rtol=1e-10, atol=1e-14)
+
+
+def test_pack_unpack_round_trip_and_layout():
+    network = DenseNetwork([4, 3, 2], "relu", "softmax", np.float32)
+    theta = np.arange(network.n_params, dtype=np.float32)
+    coefs, intercepts = network.unpack(theta)
+    assert [c.shape for c in coefs] == [(4, 3), (3, 2)]
+    assert [b.shape for b in intercepts] == [(3,), (2,)]
+    assert network.n_coefs == 4 * 3 + 3 * 2
+    # Weights first, then intercepts: penalties act on theta[:n_coefs].
+    assert coefs[1].ravel()[-1] == network.n_coefs - 1
+    np.testing.assert_array_equal(network.pack(coefs, intercepts), theta)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        network.pack([np.zeros((5, 3)), coefs[1]], intercepts)
+
+
+def _mlp_reference(X, y, hidden, activation, alpha):
+    mlp = MLPClassifier(hidden, activation=activation, alpha=alpha, random_state=0)
+    mlp.partial_fit(X, y, classes=np.unique(y))
+    return mlp
+
+
+def _mlp_loss_and_grad(mlp, X, Y, sample_weight):
+    layer_units = [X.shape[1]] + [c.shape[1] for c in mlp.coefs_]
+    activations = [X] + [None] * (len(layer_units) - 1)
+    deltas = [None] * (len(activations) - 1)
+    coef_grads = [np.empty((a, b)) for a, b in zip(layer_units[:-1], layer_units[1:])]
+    intercept_grads = [np.empty(b) for b in layer_units[1:]]
+    loss, coef_grads, intercept_grads = mlp._backprop(
+        X, Y, sample_weight, activations, deltas, coef_grads, intercept_grads
+    )
+    return loss, np.concatenate([g.ravel() for g in coef_grads + intercept_grads])
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_objective_equals_mlp_classifier(n_classes, weighted, activation):
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(30, 5))
+    y = rng.randint(0, n_classes, 30)
+    sample_weight = rng.uniform(0.1, 2.0, 30) if weighted else None
+    mlp = _mlp_reference(X, y, (6, 4), activation, alpha=0.7)
+    Y = LabelBinarizer().fit(y).transform(y)
+    expected_loss, expected_grad = _mlp_loss_and_grad(mlp, X, Y, sample_weight)
+
+    output = "softmax" if n_classes > 2 else "logistic"
+    network = DenseNetwork([5, 6, 4, Y.shape[1]], activation, output, np.float64)
+    theta = network.pack(mlp.coefs_, mlp.intercepts_)
+    grad = np.empty_like(theta)
+    loss = network.loss_gradient(
+        theta, X, Y.astype(float), sample_weight, make_penalty("l2", 0.7, 0.5), grad
+    )
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_initial_params_match_mlp_classifier():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(20, 4)), rng.randint(0, 3, 20)
+    for activation in ("relu", "logistic"):
+        mlp = MLPClassifier((5,), activation=activation, max_iter=1, random_state=7)
+        mlp._random_state = np.random.RandomState(7)
+        mlp.n_outputs_ = 3
+        mlp._label_binarizer = LabelBinarizer().fit(y)
+        mlp._initialize(np.zeros((20, 3)), [4, 5, 3], np.float64)
+        network = DenseNetwork([4, 5, 3], activation, "softmax", np.float64)
+        theta = network.initial_params(np.random.RandomState(7))
+        np.testing.assert_array_equal(theta, network.pack(mlp.coefs_, mlp.intercepts_))
+
+
+def test_predict_applies_no_dropout_and_matches_the_forward_pass():
+    network, theta, X, _, _ = _problem("tanh", "multiclass")
+    coefs, intercepts = network.unpack(theta)
+    hidden = np.tanh(X @ coefs[0] + intercepts[0])
+    hidden = np.tanh(hidden @ coefs[1] + intercepts[1])
+    logits = hidden @ coefs[2] + intercepts[2]
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(network.predict(coefs, intercepts, X), expected)
+
+
+def test_float32_stays_float32():
+    network, theta, X, Y, _ = _problem("relu", "multiclass")
+    network32 = DenseNetwork(network.layer_sizes, "relu", "softmax", np.float32)
+    theta32 = theta.astype(np.float32)
+    grad = np.empty_like(theta32)
+    loss = network32.loss_gradient(
+        theta32, X.astype(np.float32), Y.astype(np.float32), None,
+        make_penalty("l2", 0.1, 0.5), grad,
+    )
+    assert grad.dtype == np.float32 and np.isfinite(loss)
+    coefs, intercepts = network32.unpack(theta32)
+    assert network32.predict(coefs, intercepts, X.astype(np.float32)).dtype == np.float32

@@ -1,0 +1,91 @@
+"""Stochastic optimizers: scikit-learn's update rules on one flat vector."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.neural_network._stochastic_optimizers import (
+    AdamOptimizer as SklearnAdam,
+)
+from sklearn.neural_network._stochastic_optimizers import (
+    SGDOptimizer as SklearnSGD,
+)
+
+from skdense._optimizers import AdamOptimizer, SGDOptimizer
+
+
+def _run(ours, reference, n_steps=5, seed=0):
+    rng = np.random.RandomState(seed)
+    params = rng.normal(size=12)
+    reference_params = [params[:8].reshape(2, 4).copy(), params[8:].copy()]
+    for _ in range(n_steps):
+        grad = rng.normal(size=12)
+        ours.step(params, grad)
+        reference.update_params(reference_params, [grad[:8].reshape(2, 4), grad[8:]])
+    expected = np.concatenate([p.ravel() for p in reference_params])
+    np.testing.assert_array_equal(params, expected)
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_takes_sklearns_steps(nesterov, momentum):
+    ours = SGDOptimizer(12, np.float64, 0.1, "constant", momentum, nesterov, 0.5)
+    shapes = [np.zeros((2, 4)), np.zeros(4)]
+    reference = SklearnSGD(shapes, 0.1, "constant", momentum, nesterov, 0.5)
+    _run(ours, reference)
+
+
+def test_adam_takes_sklearns_steps():
+    ours = AdamOptimizer(12, np.float64, 0.01, 0.9, 0.999, 1e-8)
+    reference = SklearnAdam([np.zeros((2, 4)), np.zeros(4)], 0.01, 0.9, 0.999, 1e-8)
+    _run(ours, reference, n_steps=20)
+    assert ours.t == 20
+
+
+def test_invscaling_schedule():
+    sgd = SGDOptimizer(3, np.float64, 0.5, "invscaling", 0.9, True, 0.25)
+    sgd.iteration_ends(time_step=15)
+    assert sgd.learning_rate == pytest.approx(0.5 / 16**0.25)
+
+
+def test_adaptive_schedule_divides_by_five_then_stops():
+    sgd = SGDOptimizer(3, np.float64, 1e-5, "adaptive", 0.9, True, 0.5)
+    assert sgd.trigger_stopping("no improvement.", verbose=False) is False
+    assert sgd.learning_rate == pytest.approx(2e-6)
+    assert sgd.trigger_stopping("no improvement.", verbose=False) is False
+    assert sgd.trigger_stopping("no improvement.", verbose=False) is True
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling"])
+def test_non_adaptive_schedules_stop_at_once(schedule, capsys):
+    sgd = SGDOptimizer(3, np.float64, 0.1, schedule, 0.9, True, 0.5)
+    assert sgd.trigger_stopping("Loss flat.", verbose=True) is True
+    assert "Loss flat. Stopping." in capsys.readouterr().out
+
+
+def test_step_sizes_for_the_l1_prox():
+    sgd = SGDOptimizer(4, np.float64, 0.1, "constant", 0.9, True, 0.5)
+    assert sgd.step_sizes(0, 2) == 0.1
+    adam = AdamOptimizer(4, np.float64, 0.01, 0.9, 0.999, 1e-8)
+    params, grad = np.zeros(4), np.array([1.0, -2.0, 0.5, 4.0])
+    adam.step(params, grad)
+    expected = adam.learning_rate / (np.sqrt(adam.vs) + adam.epsilon)
+    np.testing.assert_allclose(adam.step_sizes(1, 3), expected[1:3])
+
+
+def test_float32_state_and_steps_stay_float32():
+    adam = AdamOptimizer(5, np.float32, 0.01, 0.9, 0.999, 1e-8)
+    params = np.ones(5, dtype=np.float32)
+    adam.step(params, np.full(5, 0.5, dtype=np.float32))
+    assert params.dtype == adam.ms.dtype == adam.vs.dtype == np.float32
+
+
+def test_pickles_hold_state_but_no_scratch_buffers():
+    adam = AdamOptimizer(1000, np.float64, 0.01, 0.9, 0.999, 1e-8)
+    adam.step(np.zeros(1000), np.ones(1000))
+    restored = pickle.loads(pickle.dumps(adam))
+    assert not [name for name in vars(restored) if name.startswith("_")]
+    np.testing.assert_array_equal(restored.vs, adam.vs)
+    params = np.zeros(1000)
+    restored.step(params, np.ones(1000))
+    assert restored.t == 2 and np.isfinite(params).all()

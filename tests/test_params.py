@@ -1,0 +1,107 @@
+"""Every constructor parameter is validated at fit, with a message that says
+which parameter, what value, and what is allowed."""
+
+import numpy as np
+import pytest
+
+from skdense import DenseNetClassifier
+from skdense._params import PARAMETER_CONSTRAINTS
+
+X = np.random.RandomState(0).normal(size=(20, 3))
+y = np.arange(20) % 2
+
+BAD_PARAMETERS = [
+    ("hidden_layer_sizes", 0, "positive int"),
+    ("hidden_layer_sizes", (10, -1), "positive int"),
+    ("hidden_layer_sizes", (10, 2.5), "positive int"),
+    ("hidden_layer_sizes", "10", "positive int"),
+    ("activation", "softmax", "one of 'identity'"),
+    ("solver", "newton", "one of 'lbfgs'"),
+    ("alpha", -0.1, r"in \[0, inf\)"),
+    ("alpha", np.nan, "alpha"),
+    ("alpha", "big", "alpha must be a float"),
+    ("batch_size", 0, "batch_size"),
+    ("batch_size", "full", "batch_size"),
+    ("learning_rate", "cyclic", "one of 'constant'"),
+    ("learning_rate_init", 0.0, r"in \(0, inf\)"),
+    ("learning_rate_init", np.inf, "learning_rate_init"),
+    ("power_t", -1.0, "power_t"),
+    ("max_iter", 0, r"an int in \[1, inf\)"),
+    ("max_iter", 10.5, "max_iter must be an int"),
+    ("shuffle", "yes", "shuffle must be a bool"),
+    ("random_state", -1, "random_state"),
+    ("random_state", "seed", "random_state"),
+    ("tol", -1e-4, "tol"),
+    ("verbose", -1, "verbose"),
+    ("warm_start", 1, "warm_start must be a bool"),
+    ("momentum", 1.5, r"in \[0, 1\]"),
+    ("nesterovs_momentum", None, "nesterovs_momentum must be a bool"),
+    ("early_stopping", "no", "early_stopping must be a bool"),
+    ("validation_fraction", 1.0, r"in \[0, 1\)"),
+    ("beta_1", 1.0, r"beta_1 must be a float in \[0, 1\)"),
+    ("beta_2", -0.1, "beta_2"),
+    ("epsilon", 0.0, "epsilon"),
+    ("n_iter_no_change", 0, "n_iter_no_change"),
+    ("max_fun", 0, "max_fun"),
+    ("penalty", "l3", "one of None, 'l2', 'l1', 'elasticnet'"),
+    ("penalty", "L2", "penalty"),
+    ("l1_ratio", 1.5, r"l1_ratio must be a float in \[0, 1\]"),
+    ("l1_ratio", np.nan, "l1_ratio"),
+    ("keep_prob", 0.0, r"in \(0, 1\]"),
+    ("keep_prob", 1.2, "keep_prob"),
+    ("keep_prob", np.nan, "keep_prob"),
+    ("keep_prob", [0.5, "a"], "keep_prob"),
+    ("keep_prob", [], "keep_prob"),
+    ("keep_prob", [0.5, 0.5], "one value per hidden layer"),
+    ("class_weight", "auto", "class_weight"),
+    ("class_weight", {0: -1.0}, "class_weight"),
+]
+
+
+@pytest.mark.parametrize("name, value, message", BAD_PARAMETERS)
+def test_bad_parameter_raises_a_clear_error(name, value, message):
+    params = {"hidden_layer_sizes": (4,), "max_iter": 2, name: value}
+    model = DenseNetClassifier(**params)
+    with pytest.raises((ValueError, TypeError), match=message) as error:
+        model.fit(X, y)
+    assert name in str(error.value)
+    assert not hasattr(model, "coefs_")
+
+
+def test_every_parameter_is_constrained_and_tested():
+    params = set(DenseNetClassifier().get_params())
+    assert params == set(PARAMETER_CONSTRAINTS)
+    assert params == {name for name, _, _ in BAD_PARAMETERS}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="lbfgs", penalty="l1"),
+        dict(solver="lbfgs", penalty="elasticnet"),
+        dict(solver="lbfgs", keep_prob=0.5),
+        dict(solver="lbfgs", keep_prob=[1.0, 0.9], hidden_layer_sizes=(3, 3)),
+    ],
+)
+def test_lbfgs_rejects_l1_and_dropout_and_names_other_solvers(params):
+    with pytest.raises(ValueError, match="solver='lbfgs'.*Use solver='adam' or 'sgd'"):
+        DenseNetClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("n_iter_no_change", np.inf),
+        ("random_state", np.random.RandomState(0)),
+        ("penalty", None),
+        ("keep_prob", np.array([0.5])),
+        ("hidden_layer_sizes", np.array([3, 2])),
+        ("verbose", 0),
+        ("batch_size", np.int64(5)),
+        ("alpha", np.float32(0.1)),
+        ("class_weight", {0: 2, 1: 0.5}),
+    ],
+)
+def test_good_values_of_other_types_are_accepted(name, value):
+    params = {"hidden_layer_sizes": (3,), "max_iter": 1, name: value}
+    DenseNetClassifier(**params).fit(X, y)
