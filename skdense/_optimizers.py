@@ -95,6 +95,14 @@ class SGDOptimizer(BaseOptimizer):
         self.power_t = power_t
         self.velocity = np.zeros(n_params, dtype=dtype)
 
+    def step_sizes(self, start, stop):
+        # With momentum, a steady gradient g moves a weight by lr * g / (1 - m)
+        # per step; thresholding by the same amplified step makes a weight stay
+        # at exactly 0 when |g| < the L1 strength, the optimality condition.
+        if self.momentum < 1:
+            return self.learning_rate / (1 - self.momentum)
+        return self.learning_rate
+
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
             self.learning_rate = (

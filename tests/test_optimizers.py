@@ -65,7 +65,9 @@ def test_non_adaptive_schedules_stop_at_once(schedule, capsys):
 
 def test_step_sizes_for_the_l1_prox():
     sgd = SGDOptimizer(4, np.float64, 0.1, "constant", 0.9, True, 0.5)
-    assert sgd.step_sizes(0, 2) == 0.1
+    assert sgd.step_sizes(0, 2) == pytest.approx(0.1 / (1 - 0.9))
+    plain = SGDOptimizer(4, np.float64, 0.1, "constant", 0.0, True, 0.5)
+    assert plain.step_sizes(0, 2) == 0.1
     adam = AdamOptimizer(4, np.float64, 0.01, 0.9, 0.999, 1e-8)
     params, grad = np.zeros(4), np.array([1.0, -2.0, 0.5, 4.0])
     adam.step(params, grad)
