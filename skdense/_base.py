@@ -338,46 +338,44 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
     ):
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(network)
-        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
-        dropout = (
-            RowKeyedDropout(
-                keep_probs,
-                network.layer_sizes[1:-1],
-                seed=random_state.randint(2**31 - 1),
-            )
-            if min(keep_probs, default=1.0) < 1.0
-            else None
-        )
+        dropout = None
+        if min(keep_probs, default=1.0) < 1.0:
+            seed = random_state.randint(2**31 - 1)
+            dropout = RowKeyedDropout(keep_probs, network.layer_sizes[1:-1], seed)
         (X, Y, sample_weight), validation = self._split_validation(
             X, Y, sample_weight, random_state
         )
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
         epoch = _Epoch(network, penalty, self._optimizer, dropout, X, Y, sample_weight)
         batch_size = self._batch_size(X.shape[0])
-        sample_idx = np.arange(X.shape[0])
-        best_theta = theta.copy() if validation is not None else None
+        order = np.arange(X.shape[0]) if self.shuffle else None
+        # Weights to fall back on: with early stopping, those of the best
+        # validation score (MLP's rule); otherwise, if training diverges, those
+        # at the start of the epoch with the lowest loss.
+        fallback, lowest_loss = theta.copy(), np.inf
 
         self.n_iter_ = 0
         for _ in range(self.max_iter):
-            start = time.perf_counter()
-            if self.shuffle:
-                random_state.shuffle(sample_idx)
+            started = time.perf_counter()
+            epoch_start = theta.copy()
+            if order is not None:
+                random_state.shuffle(order)
             # Masks are keyed by the count of epochs trained, not samples seen:
             # a weighted sample and its copies must see the same masks.
-            loss = epoch.run(
-                theta,
-                sample_idx if self.shuffle else None,
-                batch_size,
-                len(self.loss_curve_),
-            )
+            loss = epoch.run(theta, order, batch_size, len(self.loss_curve_))
             if loss is None:
+                theta[...] = fallback
                 self._diverged()
                 break
+            if validation is None and loss < lowest_loss:
+                fallback, lowest_loss = epoch_start, loss
             self.n_iter_ += 1
             self.t_ += X.shape[0]
             self.loss_ = loss
             self.loss_curve_.append(loss)
-            self._update_no_improvement_count(validation, theta, best_theta)
-            self._print_progress(time.perf_counter() - start)
+            if self._update_no_improvement_count(validation):
+                fallback[...] = theta
+            self._print_progress(time.perf_counter() - started)
             self._optimizer.iteration_ends(self.t_)
             if self._should_stop() or incremental:
                 break
@@ -387,30 +385,34 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
                 )
-        if best_theta is not None:
-            theta[...] = best_theta
+        if validation is not None:
+            theta[...] = fallback
 
     def _diverged(self):
         del self._optimizer
         warnings.warn(
             f"Training diverged at epoch {self.n_iter_ + 1}: the loss or the "
-            "weights became infinite or NaN. The weights from the start of that "
-            "epoch are kept. Lower learning_rate_init or scale the features.",
+            "weights became infinite or NaN. The weights with the best loss (or "
+            "validation score) so far are kept. Lower learning_rate_init or "
+            "scale the features.",
             ConvergenceWarning,
         )
 
-    def _update_no_improvement_count(self, validation, theta, best_theta):
+    def _update_no_improvement_count(self, validation):
+        """Count epochs without improvement; True if the validation score is a
+        new best (the weights to keep with early stopping)."""
+        new_best = False
         if validation is not None:
             score = self._score(*validation)
             self.validation_scores_.append(score)
             improved = score >= self.best_validation_score_ + self.tol
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                best_theta[...] = theta
+            new_best = score > self.best_validation_score_
+            self.best_validation_score_ = max(score, self.best_validation_score_)
         else:
             improved = self.loss_curve_[-1] <= self.best_loss_ - self.tol
             self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
         self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+        return new_best
 
     def _should_stop(self):
         if self._no_improvement_count <= self.n_iter_no_change:
@@ -533,11 +535,7 @@ class _Epoch:
         self.grad = np.empty(network.n_params, dtype=network.dtype)
 
     def run(self, theta, order, batch_size, epoch_key):
-        """Train on every batch; return the mean batch loss (None if it diverged).
-
-        On divergence ``theta`` is set back to its value at the epoch's start.
-        """
-        theta_start = theta.copy()
+        """Train on every batch; return the mean batch loss (None if it diverged)."""
         n_samples = self.X.shape[0]
         total = 0.0
         for start in range(0, n_samples, batch_size):
@@ -546,11 +544,9 @@ class _Epoch:
                 rows = order[rows]
             batch_loss = self._train_batch(theta, rows, epoch_key)
             if not np.isfinite(batch_loss):
-                theta[...] = theta_start
                 return None
             total += batch_loss * (min(start + batch_size, n_samples) - start)
         if not np.isfinite(theta).all():
-            theta[...] = theta_start
             return None
         return total / n_samples
 
