@@ -185,12 +185,12 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
     --------
     >>> from sklearn.datasets import make_moons
     >>> from skdense import DenseNetClassifier
-    >>> X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
-    >>> clf = DenseNetClassifier(hidden_layer_sizes=(32,), keep_prob=0.8,
-    ...                          max_iter=300, random_state=0).fit(X, y)
-    >>> clf.predict_proba(X[:2]).shape
-    (2, 2)
-    >>> bool(clf.score(X, y) > 0.85)
+    >>> X, y = make_moons(n_samples=300, noise=0.2, random_state=0)
+    >>> clf = DenseNetClassifier((64, 64), keep_prob=0.8, learning_rate_init=0.01,
+    ...                          random_state=0).fit(X[:200], y[:200])
+    >>> clf.predict_proba(X[200:203]).shape
+    (3, 2)
+    >>> bool(clf.score(X[200:], y[200:]) > 0.9)
     True
     """
 

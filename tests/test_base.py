@@ -131,7 +131,11 @@ def test_zero_weight_equals_removing_the_samples():
 
 def test_diverging_training_warns_and_keeps_finite_weights():
     model = _model(
-        solver="sgd", learning_rate_init=1e4, momentum=0.99, max_iter=100, tol=0,
+        solver="sgd",
+        learning_rate_init=1e4,
+        momentum=0.99,
+        max_iter=100,
+        tol=0,
         n_iter_no_change=1000,
     )
     with warnings.catch_warnings(record=True) as caught:
@@ -174,7 +178,9 @@ def test_wrong_number_of_features_at_predict():
 
 
 def test_per_layer_keep_prob():
-    model = _model(hidden_layer_sizes=(8, 6), keep_prob=[0.9, 0.6], learning_rate_init=0.01)
+    model = _model(
+        hidden_layer_sizes=(8, 6), keep_prob=[0.9, 0.6], learning_rate_init=0.01
+    )
     model.fit(X, y)
     assert model.n_layers_ == 4
     assert model.score(X, y) > 0.6

@@ -133,7 +133,10 @@ def test_integer_sample_weight_equals_copies_under_dropout():
     X, y = _data()
     weights = np.random.RandomState(0).randint(0, 3, len(y))
     params = dict(
-        hidden_layer_sizes=(8,), keep_prob=0.6, max_iter=5, batch_size=500,
+        hidden_layer_sizes=(8,),
+        keep_prob=0.6,
+        max_iter=5,
+        batch_size=500,
         random_state=0,
     )
     with pytest.warns(Warning):

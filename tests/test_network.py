@@ -51,9 +51,13 @@ def _numerical_gradient(objective, theta, step=1e-6):
 
 @pytest.mark.parametrize(
     "activation, penalty, output, dropout, weighted",
-    list(itertools.product(ACTIVATIONS, PENALTIES, OUTPUTS, [False, True], [False, True])),
+    list(
+        itertools.product(ACTIVATIONS, PENALTIES, OUTPUTS, [False, True], [False, True])
+    ),
 )
-def test_gradient_matches_finite_differences(activation, penalty, output, dropout, weighted):
+def test_gradient_matches_finite_differences(
+    activation, penalty, output, dropout, weighted
+):
     network, theta, X, Y, rng = _problem(activation, output)
     sample_weight = rng.uniform(0.2, 3.0, X.shape[0]) if weighted else None
     masks = None
@@ -82,7 +86,9 @@ def test_gradient_without_l1_part_is_the_smooth_gradient():
     network.loss_gradient(theta, X, Y, None, pen, smooth, include_l1=False)
     weights = theta[: network.n_coefs]
     l1_part = 0.5 * 0.3 * np.sign(weights) / X.shape[0]
-    np.testing.assert_allclose(full[: network.n_coefs] - smooth[: network.n_coefs], l1_part)
+    np.testing.assert_allclose(
+        full[: network.n_coefs] - smooth[: network.n_coefs], l1_part
+    )
     np.testing.assert_array_equal(full[network.n_coefs :], smooth[network.n_coefs :])
 
 
@@ -121,7 +127,7 @@ def _mlp_loss_and_grad(mlp, X, Y, sample_weight):
     layer_units = [X.shape[1]] + [c.shape[1] for c in mlp.coefs_]
     activations = [X] + [None] * (len(layer_units) - 1)
     deltas = [None] * (len(activations) - 1)
-    coef_grads = [np.empty((a, b)) for a, b in zip(layer_units[:-1], layer_units[1:])]
+    coef_grads = [np.empty(shape) for shape in itertools.pairwise(layer_units)]
     intercept_grads = [np.empty(b) for b in layer_units[1:]]
     loss, coef_grads, intercept_grads = mlp._backprop(
         X, Y, sample_weight, activations, deltas, coef_grads, intercept_grads
@@ -154,7 +160,7 @@ def test_objective_equals_mlp_classifier(n_classes, weighted, activation):
 
 def test_initial_params_match_mlp_classifier():
     rng = np.random.RandomState(0)
-    X, y = rng.normal(size=(20, 4)), rng.randint(0, 3, 20)
+    y = rng.randint(0, 3, 20)
     for activation in ("relu", "logistic"):
         mlp = MLPClassifier((5,), activation=activation, max_iter=1, random_state=7)
         mlp._random_state = np.random.RandomState(7)
@@ -182,9 +188,15 @@ def test_float32_stays_float32():
     theta32 = theta.astype(np.float32)
     grad = np.empty_like(theta32)
     loss = network32.loss_gradient(
-        theta32, X.astype(np.float32), Y.astype(np.float32), None,
-        make_penalty("l2", 0.1, 0.5), grad,
+        theta32,
+        X.astype(np.float32),
+        Y.astype(np.float32),
+        None,
+        make_penalty("l2", 0.1, 0.5),
+        grad,
     )
     assert grad.dtype == np.float32 and np.isfinite(loss)
     coefs, intercepts = network32.unpack(theta32)
-    assert network32.predict(coefs, intercepts, X.astype(np.float32)).dtype == np.float32
+    assert (
+        network32.predict(coefs, intercepts, X.astype(np.float32)).dtype == np.float32
+    )

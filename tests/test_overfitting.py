@@ -19,8 +19,13 @@ def moons():
 def _gap(moons, **params):
     X_train, y_train, X_test, y_test = moons
     model = DenseNetClassifier(
-        (128, 128), max_iter=1000, learning_rate_init=0.01, tol=0,
-        n_iter_no_change=1000, random_state=0, **params,
+        (128, 128),
+        max_iter=1000,
+        learning_rate_init=0.01,
+        tol=0,
+        n_iter_no_change=1000,
+        random_state=0,
+        **params,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=Warning)
@@ -44,8 +49,14 @@ def test_long_unregularised_training_stays_finite_without_warnings(solver, dtype
     X = X.astype(dtype)
     params = dict(learning_rate_init=0.5) if solver == "sgd" else {}
     model = DenseNetClassifier(
-        (32,), solver=solver, penalty=None, max_iter=3000, tol=0,
-        n_iter_no_change=10_000, random_state=0, **params,
+        (32,),
+        solver=solver,
+        penalty=None,
+        max_iter=3000,
+        tol=0,
+        n_iter_no_change=10_000,
+        random_state=0,
+        **params,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", category=RuntimeWarning)

@@ -84,7 +84,7 @@ def test_every_parameter_is_constrained_and_tested():
     ],
 )
 def test_lbfgs_rejects_l1_and_dropout_and_names_other_solvers(params):
-    with pytest.raises(ValueError, match="solver='lbfgs'.*Use solver='adam' or 'sgd'"):
+    with pytest.raises(ValueError, match=r"solver='lbfgs'.*Use solver='adam' or 'sgd'"):
         DenseNetClassifier(**params).fit(X, y)
 
 
