@@ -9,6 +9,7 @@ output layer, scoring) lives in the subclasses.
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -21,14 +22,18 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
+from ._buffers import Buffers
 from ._dropout import RowKeyedDropout, row_keys
+from ._losses import OUTPUT_ACTIVATIONS
 from ._network import DenseNetwork
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._params import validate_parameters
 from ._penalties import make_penalty
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+_PREDICT_CHUNK = 2048
 
 
 def _as_list(value):
@@ -100,6 +105,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         penalty,
         l1_ratio,
         keep_prob,
+        n_threads,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -127,6 +133,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.keep_prob = keep_prob
+        self.n_threads = n_threads
 
     # ----------------------------------------------------------- subclass hooks
 
@@ -227,6 +234,19 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             self.__dict__.update(saved_state)
             raise
 
+        with self._thread_limit():
+            self._train(
+                first_pass, network, keep_probs, X, Y, sample_weight, incremental
+            )
+        return self
+
+    def _thread_limit(self):
+        """Limit BLAS to ``n_threads`` threads for one call (None: as it is)."""
+        if self.n_threads is None:
+            return contextlib.nullcontext()
+        return threadpool_limits(limits=self.n_threads, user_api="blas")
+
+    def _train(self, first_pass, network, keep_probs, X, Y, sample_weight, incremental):
         random_state = check_random_state(self.random_state)
         if first_pass:
             theta = network.initial_params(random_state)
@@ -248,7 +268,6 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
                 incremental,
                 random_state,
             )
-        return self
 
     def _initialize(self, network):
         self.n_iter_ = 0
@@ -494,13 +513,28 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
 
     def _output(self, X):
         """Output activations of the fitted network for ``X`` (no dropout)."""
-        X = self._validated(X)
-        return self._prediction_network().predict(self.coefs_, self.intercepts_, X)
+        return self._in_row_chunks(X, self._activate, self.n_outputs_)
 
-    def _logits(self, X):
-        """Output logits of the fitted network for ``X`` (no dropout)."""
+    def _activate(self, logits):
+        OUTPUT_ACTIVATIONS[self.out_activation_](logits)
+        return logits
+
+    def _in_row_chunks(self, X, finish, n_columns):
+        """``finish(logits)`` of the fitted network for ``X``, chunk by chunk.
+
+        Chunks of rows keep each layer's activations in cache and bound the
+        memory of a prediction; the results are those of a single pass.
+        """
         X = self._validated(X)
-        return self._prediction_network().logits(self.coefs_, self.intercepts_, X)
+        network = self._prediction_network()
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        output = np.empty((X.shape[0], n_columns), dtype=dtype)
+        with self._thread_limit():
+            for start in range(0, X.shape[0], _PREDICT_CHUNK):
+                rows = slice(start, start + _PREDICT_CHUNK)
+                logits = network.logits(self.coefs_, self.intercepts_, X[rows])
+                output[rows] = finish(logits)
+        return output
 
     def _prediction_network(self):
         layer_sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
@@ -533,6 +567,7 @@ class _Epoch:
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.keys = row_keys(X) if dropout is not None else None
         self.grad = np.empty(network.n_params, dtype=network.dtype)
+        self._buffers = Buffers()
 
     def run(self, theta, order, batch_size, epoch_key):
         """Train on every batch; return the mean batch loss (None if it diverged)."""
@@ -550,9 +585,18 @@ class _Epoch:
             return None
         return total / n_samples
 
+    def _rows(self, name, array, rows):
+        """``array[rows]``, gathered into a reused buffer when ``array`` is dense."""
+        if isinstance(rows, slice) or sp.issparse(array):
+            return array[rows]
+        out = self._buffers.get(name, len(rows), *array.shape[1:], dtype=array.dtype)
+        return np.take(array, rows, axis=0, out=out)
+
     def _train_batch(self, theta, rows, epoch_key):
-        X, Y = self.X[rows], self.Y[rows]
-        weights = None if self.sample_weight is None else self.sample_weight[rows]
+        X, Y = self._rows("X", self.X, rows), self._rows("Y", self.Y, rows)
+        weights = None
+        if self.sample_weight is not None:
+            weights = self._rows("weights", self.sample_weight, rows)
         masks = None
         if self.dropout is not None:
             masks = self.dropout.masks(self.keys[rows], epoch_key, self.network.dtype)

@@ -130,6 +130,14 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         uses ``n_samples / (n_classes * np.bincount(y))``. Not for multilabel
         targets; ``'balanced'`` is not available in ``partial_fit``.
 
+    n_threads : int, default=None
+        Number of BLAS threads during ``fit``, ``partial_fit`` and the predict
+        methods; the global setting is restored afterwards. None leaves BLAS as
+        it is (all cores, or what ``threadpoolctl`` or joblib set). On a machine
+        whose other cores are busy, ``n_threads=1`` can be several times faster
+        (see ``benchmarks/bench_speed.py``); inside ``GridSearchCV(n_jobs=k)``
+        joblib already limits each worker's BLAS threads.
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
@@ -224,6 +232,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         l1_ratio=0.5,
         keep_prob=1.0,
         class_weight=None,
+        n_threads=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -252,6 +261,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             penalty=penalty,
             l1_ratio=l1_ratio,
             keep_prob=keep_prob,
+            n_threads=n_threads,
         )
         self.class_weight = class_weight
 
@@ -461,7 +471,12 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             targets, the probability of each label. Values lie strictly
             between 0 and 1.
         """
-        logits = self._logits(X)
+        binary = self.n_outputs_ == 1 and self.out_activation_ == "logistic"
+        return self._in_row_chunks(
+            X, self._probabilities, 2 if binary else self.n_outputs_
+        )
+
+    def _probabilities(self, logits):
         if self.n_outputs_ == 1 and self.out_activation_ == "logistic":
             logits = np.hstack([-logits, logits])
         OUTPUT_ACTIVATIONS[self.out_activation_](logits)

@@ -15,8 +15,9 @@ of its position. Two consequences:
 - masks do not depend on the shuffling or batching, and are reproducible from
   ``random_state`` alone.
 
-Hashes are counter-based (the splitmix64 finaliser), vectorised over the
-batch; no random generator state is kept or advanced.
+Hashes are counter-based (splitmix64 for rows and units, a light 32-bit
+mix per entry), vectorised over the batch; no random generator state is kept
+or advanced.
 """
 
 # Authors: The skdense developers
@@ -24,6 +25,8 @@ batch; no random generator state is kept or advanced.
 
 import numpy as np
 import scipy.sparse as sp
+
+from ._buffers import Buffers
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -83,9 +86,12 @@ def row_keys(X):
     return keys
 
 
-def _keep_threshold(keep_prob):
-    """The uint64 below which a uniform 64-bit hash means 'keep'."""
-    return np.uint64(min(int(keep_prob * 2.0**64), 2**64 - 1))
+_FMIX_1 = np.uint32(0x85EBCA6B)
+_FMIX_2 = np.uint32(0xC2B2AE35)
+
+
+def _upper_32_bits(hashes):
+    return (hashes >> np.uint64(32)).astype(np.uint32)
 
 
 class RowKeyedDropout:
@@ -105,10 +111,11 @@ class RowKeyedDropout:
     def __init__(self, keep_probs, hidden_sizes, seed):
         self.keep_probs = [float(p) for p in keep_probs]
         self._unit_salts = [
-            _hash_ints(np.arange(width), salt=seed * 1024 + layer + 2)
+            _upper_32_bits(_hash_ints(np.arange(width), salt=seed * 1024 + layer + 2))
             for layer, width in enumerate(hidden_sizes)
         ]
         self._seed = seed
+        self._buffers = Buffers()
 
     @property
     def active(self):
@@ -117,6 +124,8 @@ class RowKeyedDropout:
 
     def masks(self, keys, epoch, dtype):
         """Masks of one batch: a list with an array or None per hidden layer.
+
+        The arrays are reused by the next call.
 
         Parameters
         ----------
@@ -128,14 +137,28 @@ class RowKeyedDropout:
             Dtype of the masks (that of the activations).
         """
         epoch_salt = _hash_ints(np.array([epoch]), salt=self._seed)
-        row_salts = keys ^ epoch_salt
+        row_salts = _upper_32_bits(_mix(keys ^ epoch_salt))
         return [
-            None if keep == 1.0 else self._mask(row_salts, salts, keep, dtype)
-            for keep, salts in zip(self.keep_probs, self._unit_salts)
+            None if keep == 1.0 else self._mask(layer, row_salts, keep, dtype)
+            for layer, keep in enumerate(self.keep_probs)
         ]
 
-    @staticmethod
-    def _mask(row_salts, unit_salts, keep, dtype):
-        hashes = _mix(row_salts[:, None] ^ unit_salts[None, :])
-        kept = hashes < _keep_threshold(keep)
-        return np.multiply(kept, 1.0 / keep, dtype=dtype)
+    def _mask(self, layer, row_salts, keep, dtype):
+        # A light 32-bit hash (two multiply rounds of murmur3's finaliser) of
+        # row salt + unit salt: both are already well mixed, and the top bits
+        # that the threshold compares depend on every input bit.
+        shape = (len(row_salts), len(self._unit_salts[layer]))
+        hashes = self._buffers.get("hash", *shape, dtype=np.uint32)
+        shifted = self._buffers.get("shifted", *shape, dtype=np.uint32)
+        np.add(row_salts[:, None], self._unit_salts[layer][None, :], out=hashes)
+        np.multiply(hashes, _FMIX_1, out=hashes)
+        np.right_shift(hashes, np.uint32(15), out=shifted)
+        np.bitwise_xor(hashes, shifted, out=hashes)
+        np.multiply(hashes, _FMIX_2, out=hashes)
+        kept = np.less(
+            hashes,
+            np.uint32(min(int(keep * 2.0**32), 2**32 - 1)),
+            out=self._buffers.get("kept", *shape, dtype=bool),
+        )
+        mask = self._buffers.get(f"mask{layer}", *shape, dtype=dtype)
+        return np.multiply(kept, np.dtype(dtype).type(1.0 / keep), out=mask)

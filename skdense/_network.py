@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, DERIVATIVES
+from ._buffers import Buffers
 from ._losses import LOSSES, OUTPUT_ACTIVATIONS, weighted_mean
 
 
@@ -26,22 +27,6 @@ def _matmul(A, W, out=None):
         out[...] = product
         return out
     return np.matmul(A, W, out=out)
-
-
-class _Buffers:
-    """Per-layer arrays reused from batch to batch, sliced to the batch's rows."""
-
-    def __init__(self, dtype):
-        self._dtype = dtype
-        self._arrays = {}
-
-    def get(self, kind, layer, n_rows, width):
-        key = (kind, layer)
-        array = self._arrays.get(key)
-        if array is None or array.shape[0] < n_rows:
-            array = np.empty((n_rows, width), dtype=self._dtype)
-            self._arrays[key] = array
-        return array[:n_rows]
 
 
 class DenseNetwork:
@@ -67,7 +52,10 @@ class DenseNetwork:
         self.coef_shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
         self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in self.coef_shapes)
         self.n_params = self.n_coefs + sum(self.layer_sizes[1:])
-        self._buffers = _Buffers(self.dtype)
+        self._buffers = Buffers()
+
+    def _buffer(self, name, n_rows, width):
+        return self._buffers.get(name, n_rows, width, dtype=self.dtype)
 
     @property
     def n_layers(self):
@@ -116,7 +104,7 @@ class DenseNetwork:
             intercept[...] = random_state.uniform(-bound, bound, intercept.shape)
         return theta
 
-    def _forward(self, coefs, intercepts, X, masks=None, buffers=None):
+    def _forward(self, coefs, intercepts, X, masks=None, reuse_buffers=False):
         """Run every layer but the output activation.
 
         Returns the inputs of each layer (``X`` first; dropout applied), the
@@ -126,7 +114,7 @@ class DenseNetwork:
         inputs, hidden = [X], []
         for layer, (coef, intercept) in enumerate(zip(coefs, intercepts)):
             width = coef.shape[1]
-            out = None if buffers is None else buffers.get("z", layer, n_rows, width)
+            out = self._buffer(f"z{layer}", n_rows, width) if reuse_buffers else None
             Z = _matmul(inputs[-1], coef, out=out)
             Z += intercept
             if layer == self.n_layers - 1:
@@ -136,7 +124,7 @@ class DenseNetwork:
             mask = masks[layer] if masks is not None else None
             if mask is not None:
                 out = (
-                    None if buffers is None else buffers.get("a", layer, n_rows, width)
+                    self._buffer(f"a{layer}", n_rows, width) if reuse_buffers else None
                 )
                 Z = np.multiply(Z, mask, out=out)
             inputs.append(Z)
@@ -183,7 +171,7 @@ class DenseNetwork:
         """
         coefs, intercepts = self.unpack(theta)
         inputs, hidden, output = self._forward(
-            coefs, intercepts, X, masks, self._buffers
+            coefs, intercepts, X, masks, reuse_buffers=True
         )
         sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         per_sample = LOSSES[self.output](output, Y)
@@ -196,7 +184,8 @@ class DenseNetwork:
         if sample_weight is not None:
             delta *= sample_weight[:, None]
         self._backward(coefs, inputs, hidden, delta, masks, grad)
-        penalty.add_gradient(weights, grad[: self.n_coefs], include_l1)
+        work = self._buffers.get("penalty", self.n_coefs, dtype=self.dtype)
+        penalty.add_gradient(weights, grad[: self.n_coefs], include_l1, work)
         grad /= sw_sum
         return loss
 
@@ -209,7 +198,7 @@ class DenseNetwork:
             np.sum(delta, axis=0, out=intercept_grads[layer])
             if layer == 0:
                 break
-            previous = self._buffers.get("delta", layer - 1, *hidden[layer - 1].shape)
+            previous = self._buffer(f"delta{layer - 1}", *hidden[layer - 1].shape)
             np.matmul(delta, coefs[layer].T, out=previous)
             if masks is not None and masks[layer - 1] is not None:
                 previous *= masks[layer - 1]

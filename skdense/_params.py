@@ -212,6 +212,7 @@ PARAMETER_CONSTRAINTS = {
     "l1_ratio": _unit("both"),
     "keep_prob": KeepProb(),
     "class_weight": ClassWeight(),
+    "n_threads": AnyOf(Options(None), Interval(Integral, 1, None)),
 }
 
 

@@ -48,16 +48,21 @@ class Penalty:
             total += self.l1_strength * float(np.abs(weights).sum())
         return total
 
-    def add_gradient(self, weights, grad, include_l1=True):
+    def add_gradient(self, weights, grad, include_l1=True, work=None):
         """Add the penalty's (sub)gradient to ``grad`` in place.
 
         ``include_l1=False`` adds only the smooth L2 part: the stochastic
-        solvers handle the L1 part with :meth:`prox` instead.
+        solvers handle the L1 part with :meth:`prox` instead. ``work``, an
+        array like ``weights``, spares an allocation.
         """
+        if work is None:
+            work = np.empty_like(weights)
         if self.l2_strength:
-            grad += self.l2_strength * weights
+            grad += np.multiply(weights, self.l2_strength, out=work)
         if self.l1_strength and include_l1:
-            grad += self.l1_strength * np.sign(weights)
+            np.sign(weights, out=work)
+            work *= self.l1_strength
+            grad += work
 
     def prox(self, weights, step):
         """Soft-threshold ``weights`` in place: the proximal step of the L1 part.

@@ -184,3 +184,32 @@ def test_per_layer_keep_prob():
     model.fit(X, y)
     assert model.n_layers_ == 4
     assert model.score(X, y) > 0.6
+
+
+def test_n_threads_limits_blas_during_fit_and_predict_only(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from skdense._network import DenseNetwork
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    seen = []
+
+    def spying(method):
+        def spy(*args, **kwargs):
+            seen.append((method.__name__, blas_threads()))
+            return method(*args, **kwargs)
+
+        return spy
+
+    monkeypatch.setattr(
+        DenseNetwork, "loss_gradient", spying(DenseNetwork.loss_gradient)
+    )
+    monkeypatch.setattr(DenseNetwork, "predict", spying(DenseNetwork.predict))
+    model = _model(n_threads=1, max_iter=2).fit(X, y)
+    model.predict(X)
+    assert {name for name, _ in seen} == {"loss_gradient", "predict"}
+    assert all(threads == [1] * len(before) for _, threads in seen)
+    assert blas_threads() == before

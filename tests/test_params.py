@@ -55,6 +55,8 @@ BAD_PARAMETERS = [
     ("keep_prob", [0.5, 0.5], "one value per hidden layer"),
     ("class_weight", "auto", "class_weight"),
     ("class_weight", {0: -1.0}, "class_weight"),
+    ("n_threads", 0, "n_threads"),
+    ("n_threads", 1.5, "n_threads"),
 ]
 
 
@@ -100,6 +102,7 @@ def test_lbfgs_rejects_l1_and_dropout_and_names_other_solvers(params):
         ("batch_size", np.int64(5)),
         ("alpha", np.float32(0.1)),
         ("class_weight", {0: 2, 1: 0.5}),
+        ("n_threads", 1),
     ],
 )
 def test_good_values_of_other_types_are_accepted(name, value):

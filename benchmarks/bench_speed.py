@@ -1,0 +1,361 @@
+"""Speed of skdense against MLPClassifier and PyTorch, per epoch.
+
+Run ``python benchmarks/bench_speed.py`` (``--quick`` for a smoke run on tiny
+sizes). PyTorch is optional: install it by hand with ``pip install
+torch==2.13.0`` (the CPU build); without it the PyTorch columns are skipped.
+
+Every library runs on the same number of threads, interleaved, and the median
+of the repeats is reported. The JSON written with ``--json`` holds every number
+printed, for comparing commits.
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import argparse
+import itertools
+import json
+import multiprocessing
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from skdense import DenseNetClassifier
+
+try:
+    import torch
+except ImportError:  # PyTorch is a comparison only, never a dependency.
+    torch = None
+
+HIDDEN = (256, 128)
+BATCH = 200
+
+
+def flops_per_epoch(n_samples, layer_sizes):
+    """Exact multiply-add FLOPs of one epoch: forward, weight gradients, and
+    input gradients of every layer but the first."""
+    pairs = list(itertools.pairwise(layer_sizes))
+    forward = sum(2 * n_samples * a * b for a, b in pairs)
+    weight_grads = forward
+    input_grads = sum(2 * n_samples * a * b for a, b in pairs[1:])
+    return forward + weight_grads + input_grads
+
+
+def gemm_peak(dtype, size, repeats=5):
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size)).astype(dtype)
+    a @ a
+    best = min(_timed(lambda: a @ a) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def _skdense(X, y, epochs, keep_prob, n_threads):
+    model = DenseNetClassifier(
+        HIDDEN,
+        batch_size=BATCH,
+        max_iter=epochs,
+        tol=0,
+        keep_prob=keep_prob,
+        random_state=0,
+    )
+    with threadpool_limits(n_threads):
+        return _timed(lambda: model.fit(X, y)) / epochs
+
+
+def _mlp(X, y, epochs, n_threads):
+    model = MLPClassifier(
+        HIDDEN, batch_size=BATCH, max_iter=epochs, tol=0, random_state=0
+    )
+    with threadpool_limits(n_threads):
+        return _timed(lambda: model.fit(X, y)) / epochs
+
+
+def _torch(X, y, epochs, dropout, n_threads):
+    torch.manual_seed(0)
+    torch.set_num_threads(n_threads)
+    layers, width = [], X.shape[1]
+    for units in HIDDEN:
+        layers += [torch.nn.Linear(width, units), torch.nn.ReLU()]
+        if dropout:
+            layers.append(torch.nn.Dropout(dropout))
+        width = units
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(width, int(y.max()) + 1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    X_t = torch.from_numpy(X)
+    y_t = torch.from_numpy(y.astype(np.int64))
+
+    def train():
+        model.train()
+        for _ in range(epochs):
+            order = torch.randperm(len(X_t))
+            for start in range(0, len(X_t), BATCH):
+                rows = order[start : start + BATCH]
+                optimizer.zero_grad(set_to_none=True)
+                loss_fn(model(X_t[rows]), y_t[rows]).backward()
+                optimizer.step()
+
+    return _timed(train) / epochs
+
+
+def _predict_rate(model, X, repeats):
+    return len(X) / min(_timed(lambda: model.predict_proba(X)) for _ in range(repeats))
+
+
+def _fit_memory(X, y):
+    model = DenseNetClassifier(HIDDEN, max_iter=1, tol=0, random_state=0)
+    tracemalloc.start()
+    model.fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def _burn(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def _thread_scan(X, y, epochs, repeats, busy):
+    """s/epoch of skdense float32 against the BLAS thread count."""
+    results = {}
+    for hidden, n_features in (((32,), 20), (HIDDEN, X.shape[1])):
+        Xs = np.ascontiguousarray(X[:, :n_features])
+        for n_threads in (1, 2):
+            times = []
+            for _ in range(repeats):
+                burner = None
+                if busy:
+                    burner = multiprocessing.Process(target=_burn, args=(600,))
+                    burner.start()
+                model = DenseNetClassifier(
+                    hidden, max_iter=epochs, tol=0, random_state=0
+                )
+                with threadpool_limits(n_threads):
+                    times.append(_timed(lambda m=model, a=Xs: m.fit(a, y)) / epochs)
+                if burner is not None:
+                    burner.terminate()
+                    burner.join()
+            key = f"hidden={hidden} threads={n_threads} busy={busy}"
+            results[key] = statistics.median(times)
+    return results
+
+
+def run(n_samples, epochs, repeats, n_threads, quick):
+    X64, y = make_classification(
+        n_samples=n_samples,
+        n_features=784,
+        n_informative=50,
+        n_classes=10,
+        random_state=0,
+    )
+    X32 = X64.astype(np.float32)
+    runs = {
+        "skdense float32": lambda: _skdense(X32, y, epochs, 1.0, n_threads),
+        "skdense float64": lambda: _skdense(X64, y, epochs, 1.0, n_threads),
+        "skdense float32 keep_prob=0.8": lambda: _skdense(
+            X32, y, epochs, 0.8, n_threads
+        ),
+        "skdense float64 keep_prob=0.8": lambda: _skdense(
+            X64, y, epochs, 0.8, n_threads
+        ),
+        "MLPClassifier float32": lambda: _mlp(X32, y, epochs, n_threads),
+        "MLPClassifier float64": lambda: _mlp(X64, y, epochs, n_threads),
+    }
+    if torch is not None:
+        runs["PyTorch float32"] = lambda: _torch(X32, y, epochs, 0.0, n_threads)
+        runs["PyTorch float32 Dropout(0.2)"] = lambda: _torch(
+            X32, y, epochs, 0.2, n_threads
+        )
+    else:
+        print(
+            "PyTorch is not installed: its columns are skipped "
+            "(pip install torch==2.13.0 for the CPU build)."
+        )
+    samples = {name: [] for name in runs}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(repeats):  # interleaved: every library in every round
+            for name, measure in runs.items():
+                samples[name].append(measure())
+        seconds = {name: statistics.median(times) for name, times in samples.items()}
+
+        peak32 = gemm_peak(np.float32, 512 if quick else 2048)
+        peak64 = gemm_peak(np.float64, 512 if quick else 2048)
+        flops = flops_per_epoch(n_samples, [784, *HIDDEN, 10])
+        fitted = {
+            "skdense": DenseNetClassifier(HIDDEN, max_iter=1, random_state=0).fit(
+                X32, y
+            ),
+            "MLPClassifier": MLPClassifier(HIDDEN, max_iter=1, random_state=0).fit(
+                X32, y
+            ),
+        }
+        with threadpool_limits(n_threads):
+            predict = {k: _predict_rate(m, X32, repeats) for k, m in fitted.items()}
+        memory_peak = _fit_memory(X32, y)
+        scaling = {}
+        for size in (500, 1000, 4000) if quick else (5000, 20000, 80000):
+            Xs, ys = make_classification(
+                n_samples=size,
+                n_features=784,
+                n_informative=50,
+                n_classes=10,
+                random_state=0,
+            )
+            scaling[size] = statistics.median(
+                _skdense(Xs.astype(np.float32), ys, epochs, 1.0, n_threads)
+                for _ in range(repeats)
+            )
+        threads = {}
+        for busy in (False, True):
+            threads.update(_thread_scan(X32, y, epochs, max(1, repeats - 1), busy))
+
+    gflops = flops / seconds["skdense float32"] / 1e9
+    ratios = {
+        "skdense float32 / MLPClassifier float32": (
+            seconds["skdense float32"] / seconds["MLPClassifier float32"],
+            0.70,
+        ),
+        "skdense float64 / MLPClassifier float64": (
+            seconds["skdense float64"] / seconds["MLPClassifier float64"],
+            0.80,
+        ),
+        "skdense keep_prob=0.8 / keep_prob=1.0 (float32)": (
+            seconds["skdense float32 keep_prob=0.8"] / seconds["skdense float32"],
+            1.10,
+        ),
+        "skdense float32 GFLOPS / float32 GEMM peak": (gflops / peak32, 0.50),
+        "skdense / MLPClassifier predict rows/s": (
+            predict["skdense"] / predict["MLPClassifier"],
+            1.0,
+        ),
+    }
+    if torch is not None:
+        ratios["skdense float32 / PyTorch"] = (
+            seconds["skdense float32"] / seconds["PyTorch float32"],
+            1.0,
+        )
+        ratios["skdense keep_prob=0.8 / PyTorch Dropout(0.2)"] = (
+            seconds["skdense float32 keep_prob=0.8"]
+            / seconds["PyTorch float32 Dropout(0.2)"],
+            0.90,
+        )
+    return dict(
+        machine=dict(
+            platform=platform.platform(),
+            processor=platform.processor(),
+            python=sys.version.split()[0],
+            numpy=np.__version__,
+            torch=None if torch is None else torch.__version__,
+            blas=[
+                {
+                    k: info.get(k)
+                    for k in ("internal_api", "version", "architecture", "num_threads")
+                }
+                for info in threadpool_info()
+            ],
+        ),
+        workload=dict(
+            n_samples=n_samples,
+            n_features=784,
+            hidden=HIDDEN,
+            batch=BATCH,
+            epochs=epochs,
+            repeats=repeats,
+            threads=n_threads,
+        ),
+        seconds_per_epoch=seconds,
+        gemm_peak_gflops={"float32": peak32, "float64": peak64},
+        skdense_float32_gflops=gflops,
+        predict_rows_per_second=predict,
+        fit_peak_memory_over_X=memory_peak / X32.nbytes,
+        seconds_per_epoch_by_n_samples=scaling,
+        seconds_per_epoch_by_threads=threads,
+        ratios={k: {"value": v, "target": t} for k, (v, t) in ratios.items()},
+    )
+
+
+def _print_report(report):
+    blas = report["machine"]["blas"]
+    print(
+        "BLAS:",
+        ", ".join(
+            f"{b['internal_api']} {b['version']} "
+            f"({b['architecture']}, {b['num_threads']} threads)"
+            for b in blas
+        ),
+    )
+    print("Workload:", report["workload"])
+    print(f"\n{'seconds per epoch (median)':<40}{'s':>10}")
+    for name, value in report["seconds_per_epoch"].items():
+        print(f"{name:<40}{value:>10.4f}")
+    peaks = report["gemm_peak_gflops"]
+    print(
+        f"\nGEMM peak: float32 {peaks['float32']:.1f} GFLOPS, "
+        f"float64 {peaks['float64']:.1f} GFLOPS; skdense float32 achieves "
+        f"{report['skdense_float32_gflops']:.1f} GFLOPS"
+    )
+    rates = report["predict_rows_per_second"]
+    print("predict_proba rows/s:", {k: f"{v:,.0f}" for k, v in rates.items()})
+    print(f"fit peak traced memory / X.nbytes: {report['fit_peak_memory_over_X']:.2f}")
+    print(
+        "s/epoch by n_samples:",
+        {
+            n: f"{s:.4f} ({s / n * 1e6:.2f} us/sample)"
+            for n, s in report["seconds_per_epoch_by_n_samples"].items()
+        },
+    )
+    print("s/epoch by BLAS threads:")
+    for key, value in report["seconds_per_epoch_by_threads"].items():
+        print(f"  {key:<50}{value:.4f}")
+    print(f"\n{'ratio':<50}{'value':>8}{'target':>9}  met")
+    for name, entry in report["ratios"].items():
+        value, target = entry["value"], entry["target"]
+        met = (
+            value >= target
+            if "GFLOPS" in name or "predict" in name
+            else value <= target
+        )
+        print(f"{name:<50}{value:>8.2f}{target:>9.2f}  {'yes' if met else 'NO'}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=20000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--threads", type=int, default=2, help="threads for every library"
+    )
+    parser.add_argument("--json", help="write the report to this JSON file")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n_samples, args.epochs, args.repeats = 600, 1, 1
+    report = run(args.n_samples, args.epochs, args.repeats, args.threads, args.quick)
+    _print_report(report)
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(report, file, indent=2, default=str)
+    return report
+
+
+if __name__ == "__main__":
+    main()
