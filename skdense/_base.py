@@ -513,6 +513,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
 
     def _output(self, X):
         """Output activations of the fitted network for ``X`` (no dropout)."""
+        check_is_fitted(self)
         return self._in_row_chunks(X, self._activate, self.n_outputs_)
 
     def _activate(self, logits):

@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._base import BaseDenseNet
 from ._losses import OUTPUT_ACTIVATIONS
@@ -471,6 +471,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             targets, the probability of each label. Values lie strictly
             between 0 and 1.
         """
+        check_is_fitted(self)
         binary = self.n_outputs_ == 1 and self.out_activation_ == "logistic"
         return self._in_row_chunks(
             X, self._probabilities, 2 if binary else self.n_outputs_

@@ -207,9 +207,9 @@ def test_n_threads_limits_blas_during_fit_and_predict_only(monkeypatch):
     monkeypatch.setattr(
         DenseNetwork, "loss_gradient", spying(DenseNetwork.loss_gradient)
     )
-    monkeypatch.setattr(DenseNetwork, "predict", spying(DenseNetwork.predict))
+    monkeypatch.setattr(DenseNetwork, "logits", spying(DenseNetwork.logits))
     model = _model(n_threads=1, max_iter=2).fit(X, y)
     model.predict(X)
-    assert {name for name, _ in seen} == {"loss_gradient", "predict"}
+    assert {name for name, _ in seen} == {"loss_gradient", "logits"}
     assert all(threads == [1] * len(before) for _, threads in seen)
     assert blas_threads() == before
