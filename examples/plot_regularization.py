@@ -34,8 +34,8 @@ X_train, y_train, X_test, y_test = X[:100], y[:100], X[100:], y[100:]
 models = {
     "no regularisation": dict(penalty=None),
     "L2, alpha=1": dict(penalty="l2", alpha=1.0),
-    "dropout, keep_prob=0.5": dict(penalty=None, keep_prob=0.5),
-    "L2 and dropout": dict(penalty="l2", alpha=1.0, keep_prob=0.5),
+    "dropout, keep_prob=0.3": dict(penalty=None, keep_prob=0.3),
+    "L2 and dropout": dict(penalty="l2", alpha=1.0, keep_prob=0.3),
 }
 
 # %%

@@ -8,7 +8,8 @@ that are a drop-in superset of scikit-learn's MLP.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._classifier import DenseNetClassifier
+from ._regressor import DenseNetRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["DenseNetClassifier", "__version__"]
+__all__ = ["DenseNetClassifier", "DenseNetRegressor", "__version__"]

@@ -26,8 +26,8 @@ MODELS = {
     "L2 (alpha=1)": dict(penalty="l2", alpha=1.0),
     "L1 (alpha=0.03)": dict(penalty="l1", alpha=0.03),
     "elastic net (alpha=0.1)": dict(penalty="elasticnet", alpha=0.1, l1_ratio=0.5),
-    "dropout (keep_prob=0.5)": dict(penalty=None, keep_prob=0.5),
-    "L2 + dropout": dict(penalty="l2", alpha=1.0, keep_prob=0.5),
+    "dropout (keep_prob=0.3)": dict(penalty=None, keep_prob=0.3),
+    "L2 + dropout": dict(penalty="l2", alpha=1.0, keep_prob=0.3),
 }
 
 

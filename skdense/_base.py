@@ -10,6 +10,7 @@ output layer, scoring) lives in the subclasses.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
+import copy
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -34,6 +35,8 @@ from ._penalties import make_penalty
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _PREDICT_CHUNK = 2048
+_MC_CHUNK_ELEMENTS = 2**16  # stacked activations per chunk: cache-sized (measured)
+_MC_STREAM = 0x4D43  # separates the Monte-Carlo stream from training's
 
 
 def _as_list(value):
@@ -106,6 +109,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         l1_ratio,
         keep_prob,
         n_threads,
+        mc_samples,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -134,6 +138,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         self.l1_ratio = l1_ratio
         self.keep_prob = keep_prob
         self.n_threads = n_threads
+        self.mc_samples = mc_samples
 
     # ----------------------------------------------------------- subclass hooks
 
@@ -536,6 +541,49 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
                 logits = network.logits(self.coefs_, self.intercepts_, X[rows])
                 output[rows] = finish(logits)
         return output
+
+    def _monte_carlo(self, X, finish, n_columns):
+        """Mean and standard deviation of ``finish(logits)`` over ``mc_samples``
+        forward passes with dropout left on (Monte-Carlo dropout)."""
+        check_is_fitted(self)
+        keep_probs = self._keep_probs(len(self.coefs_) - 1)
+        if min(keep_probs, default=1.0) == 1.0:
+            raise ValueError(
+                "return_std=True needs Monte-Carlo dropout, and this model has no "
+                f"dropout (keep_prob={self.keep_prob!r}). Fit it with keep_prob < 1 "
+                "(e.g. 0.8) to get uncertainty estimates."
+            )
+        X = self._validated(X)
+        network = self._prediction_network()
+        rng = self._monte_carlo_generator()
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        mean = np.empty((X.shape[0], n_columns), dtype=dtype)
+        std = np.empty_like(mean)
+        widest = max(coef.shape[1] for coef in self.coefs_)
+        chunk = max(1, _MC_CHUNK_ELEMENTS // (self.mc_samples * widest))
+        with self._thread_limit():
+            for start in range(0, X.shape[0], chunk):
+                rows = slice(start, start + chunk)
+                logits = network.mc_logits(
+                    self.coefs_,
+                    self.intercepts_,
+                    X[rows],
+                    keep_probs,
+                    self.mc_samples,
+                    rng,
+                )
+                passes = finish(logits.reshape(-1, logits.shape[2]))
+                passes = passes.reshape(self.mc_samples, -1, n_columns)
+                mean[rows] = passes.mean(axis=0)
+                std[rows] = passes.std(axis=0)
+        return mean, std
+
+    def _monte_carlo_generator(self):
+        seed = self.random_state
+        if isinstance(seed, np.random.RandomState):
+            # Draw from a copy: the estimator's own RandomState is untouched.
+            seed = copy.deepcopy(seed).randint(2**32)
+        return np.random.default_rng(None if seed is None else [seed, _MC_STREAM])
 
     def _prediction_network(self):
         layer_sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]

@@ -16,11 +16,12 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._base import BaseDenseNet
+from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 from ._losses import OUTPUT_ACTIVATIONS
 
 
 class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
-    """Deep dense neural network classifier with dropout, L1, L2 and elastic net.
+    __doc__ = f"""Deep dense network classifier with dropout, L1, L2 and elastic net.
 
     A drop-in superset of :class:`sklearn.neural_network.MLPClassifier`: every
     parameter of it has the same name, default and meaning, and the fitted
@@ -36,108 +37,13 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        The ith element is the number of units of the ith hidden layer.
-
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden layers.
-
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        Weight optimiser. ``'lbfgs'`` (full batch, ``scipy.optimize``) supports
-        only ``penalty`` None or ``'l2'`` and no dropout.
-
-    alpha : float, default=0.0001
-        Strength of the penalty, as in MLPClassifier.
-
-    batch_size : int or 'auto', default='auto'
-        Size of minibatches for the stochastic solvers; ``'auto'`` is
-        ``min(200, n_samples)``.
-
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of ``solver='sgd'``.
-
-    learning_rate_init : float, default=0.001
-        Initial learning rate of the stochastic solvers.
-
-    power_t : float, default=0.5
-        Exponent of the ``'invscaling'`` schedule.
-
-    max_iter : int, default=200
-        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
-
-    shuffle : bool, default=True
-        Whether to shuffle the samples at each epoch.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds everything random: weight initialisation, shuffling, the
-        validation split and the dropout masks. An int gives bit-identical fits.
-
-    tol : float, default=1e-4
-        Improvement of the loss (or validation score) below which an epoch
-        counts as no improvement.
-
-    verbose : bool, default=False
-        Whether to print one line per epoch (loss, validation score, time).
-
-    warm_start : bool, default=False
-        Whether ``fit`` continues from the previous solution.
-
-    momentum : float, default=0.9
-        Momentum of ``solver='sgd'``, in [0, 1].
-
-    nesterovs_momentum : bool, default=True
-        Whether ``solver='sgd'`` uses Nesterov's momentum.
-
-    early_stopping : bool, default=False
-        Whether to hold out ``validation_fraction`` of the data and stop when
-        the validation accuracy stops improving; the best weights are kept.
-
-    validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping.
-
-    beta_1 : float, default=0.9
-        Decay rate of Adam's first moment estimates, in [0, 1).
-
-    beta_2 : float, default=0.999
-        Decay rate of Adam's second moment estimates, in [0, 1).
-
-    epsilon : float, default=1e-8
-        Numerical stability constant of Adam.
-
-    n_iter_no_change : int, default=10
-        Number of epochs without improvement by ``tol`` before stopping.
-
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of ``solver='lbfgs'``.
-
-    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
-        Weight penalty ``R``: ``0.5 * ||W||^2`` (``'l2'``), ``||W||_1``
-        (``'l1'``), ``l1_ratio * ||W||_1 + (1 - l1_ratio) * 0.5 * ||W||^2``
-        (``'elasticnet'``) or none. The stochastic solvers apply the L1 part
-        as a proximal (soft-threshold) step after each update, so that
-        weights reach exact zeros.
-
-    l1_ratio : float, default=0.5
-        Mix of L1 in ``penalty='elasticnet'``, in [0, 1].
-
-    keep_prob : float or array-like of float, default=1.0
-        Probability of keeping a hidden unit in (inverted) dropout, in (0, 1]:
-        one value for every hidden layer, or one per hidden layer. Dropout acts
-        during training only; 1.0 means no dropout.
-
+{SHARED_PARAMETERS}
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplied into ``sample_weight``. ``'balanced'``
         uses ``n_samples / (n_classes * np.bincount(y))``. Not for multilabel
         targets; ``'balanced'`` is not available in ``partial_fit``.
 
-    n_threads : int, default=None
-        Number of BLAS threads during ``fit``, ``partial_fit`` and the predict
-        methods; the global setting is restored afterwards. None leaves BLAS as
-        it is (all cores, or what ``threadpoolctl`` or joblib set). On a machine
-        whose other cores are busy, ``n_threads=1`` can be several times faster
-        (see ``benchmarks/bench_speed.py``); inside ``GridSearchCV(n_jobs=k)``
-        joblib already limits each worker's BLAS threads.
-
+{RUNTIME_PARAMETERS}
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
@@ -233,6 +139,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         keep_prob=1.0,
         class_weight=None,
         n_threads=None,
+        mc_samples=100,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -262,6 +169,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             l1_ratio=l1_ratio,
             keep_prob=keep_prob,
             n_threads=n_threads,
+            mc_samples=mc_samples,
         )
         self.class_weight = class_weight
 
@@ -456,7 +364,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             output = output.ravel()
         return self._label_binarizer.inverse_transform(output)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, return_std=False):
         """Probability of each class for ``X``.
 
         Parameters
@@ -464,18 +372,29 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
+        return_std : bool, default=False
+            Whether to also return the standard deviation of the probabilities
+            over ``mc_samples`` forward passes with dropout left on
+            (Monte-Carlo dropout); the probabilities are then the mean over
+            those passes. Needs a model trained with ``keep_prob < 1``.
+
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities, in the order of ``classes_``. For multilabel
             targets, the probability of each label. Values lie strictly
-            between 0 and 1.
+            between 0 and 1; rows sum to 1 (except for multilabel targets).
+
+        proba_std : ndarray of shape (n_samples, n_classes)
+            Standard deviation of the probabilities over the Monte-Carlo
+            passes; only when ``return_std=True``.
         """
         check_is_fitted(self)
         binary = self.n_outputs_ == 1 and self.out_activation_ == "logistic"
-        return self._in_row_chunks(
-            X, self._probabilities, 2 if binary else self.n_outputs_
-        )
+        n_columns = 2 if binary else self.n_outputs_
+        if return_std:
+            return self._monte_carlo(X, self._probabilities, n_columns)
+        return self._in_row_chunks(X, self._probabilities, n_columns)
 
     def _probabilities(self, logits):
         if self.n_outputs_ == 1 and self.out_activation_ == "logistic":

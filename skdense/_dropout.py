@@ -52,38 +52,33 @@ def _hash_ints(values, salt):
 
 
 def _bits(values):
-    """The IEEE bits of a float array, widened to uint64."""
-    unsigned = np.uint32 if values.dtype == np.float32 else np.uint64
-    return values.view(unsigned).astype(np.uint64)
-
-
-def _entry_hashes(values, column_salts):
-    """Hash of each (value, column) entry; exact zeros hash to 0."""
-    hashes = _bits(values) ^ column_salts
-    _mix(hashes)
-    hashes[values == 0] = 0
-    return hashes
+    """The IEEE bits of a float array (-0.0 read as 0.0), widened to uint64."""
+    values = np.ascontiguousarray(values) + values.dtype.type(0.0)
+    if values.dtype == np.float32:
+        return values.view(np.uint32).astype(np.uint64)
+    return values.view(np.uint64)
 
 
 def row_keys(X):
     """A 64-bit key per row of ``X`` that depends only on the row's values.
 
-    Equal rows get equal keys; a dense array and its sparse form get the same
-    keys, since zero entries do not count.
+    The key is a multilinear hash, ``sum_j bits(x_j) * c_j`` modulo 2**64
+    with random odd ``c_j``, finished by a mix: exact integer arithmetic, so
+    equal rows get equal keys wherever they stand, and a dense array and its
+    sparse form get the same keys (zeros add nothing).
     """
-    column_salts = _hash_ints(np.arange(X.shape[1]), salt=1)
+    column_salts = _hash_ints(np.arange(X.shape[1]), salt=1) | np.uint64(1)
     if sp.issparse(X):
         X = sp.csr_matrix(X)
-        hashes = _entry_hashes(X.data, column_salts[X.indices])
-        cumulative = np.concatenate([np.zeros(1, np.uint64), np.cumsum(hashes)])
-        return cumulative[X.indptr[1:]] - cumulative[X.indptr[:-1]]
+        products = _bits(X.data) * column_salts[X.indices]
+        cumulative = np.concatenate([np.zeros(1, np.uint64), np.cumsum(products)])
+        keys = cumulative[X.indptr[1:]] - cumulative[X.indptr[:-1]]
+        return _mix(keys)
     keys = np.empty(X.shape[0], dtype=np.uint64)
     for start in range(0, X.shape[0], _ROW_CHUNK):
-        chunk = np.asarray(X[start : start + _ROW_CHUNK])
-        keys[start : start + len(chunk)] = _entry_hashes(chunk, column_salts).sum(
-            axis=1, dtype=np.uint64
-        )
-    return keys
+        rows = slice(start, start + _ROW_CHUNK)
+        keys[rows] = _bits(np.asarray(X[rows])) @ column_salts
+    return _mix(keys)
 
 
 _FMIX_1 = np.uint32(0x85EBCA6B)

@@ -13,7 +13,7 @@ see a zero, however confident the network becomes.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, xlogy
 
 
 def _softmax(Z):
@@ -28,6 +28,10 @@ def _logistic(Z):
 
 def _identity(Z):
     """Leave ``Z`` as it is."""
+
+
+def _exp(Z):
+    np.exp(Z, out=Z)
 
 
 def _softmax_log_loss(Z, Y):
@@ -52,10 +56,21 @@ def _half_squared_error(Z, Y):
     return 0.5 * np.einsum("ij,ij->i", residual, residual)
 
 
+def _half_poisson_deviance(Z, Y):
+    # exp(z) - y * z, plus the constant y * log(y) - y that makes a perfect
+    # prediction score 0 (as scikit-learn's MLPRegressor reports it).
+    per_output = xlogy(Y, Y) - Y
+    per_output -= Y * Z
+    np.exp(Z, out=Z)
+    per_output += Z
+    return per_output.sum(axis=1)
+
+
 OUTPUT_ACTIVATIONS = {
     "softmax": _softmax,
     "logistic": _logistic,
     "identity": _identity,
+    "exp": _exp,
 }
 
 # Each function returns the per-sample losses of the logits ``Z`` against the
@@ -64,6 +79,7 @@ LOSSES = {
     "softmax": _softmax_log_loss,
     "logistic": _binary_log_loss,
     "identity": _half_squared_error,
+    "exp": _half_poisson_deviance,
 }
 
 

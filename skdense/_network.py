@@ -133,6 +133,32 @@ class DenseNetwork:
         """Output layer's values before its activation, for ``X``, no dropout."""
         return self._forward(coefs, intercepts, X)[2]
 
+    def mc_logits(self, coefs, intercepts, X, keep_probs, n_passes, rng):
+        """Logits of ``n_passes`` forward passes with dropout left on.
+
+        All passes run together: the first layer (before any dropout) is
+        computed once, and every later layer is one matrix product over the
+        ``n_passes * n_samples`` stacked rows.
+
+        Returns
+        -------
+        logits : ndarray of shape (n_passes, n_samples, n_outputs)
+        """
+        n_rows = X.shape[0]
+        Z = _matmul(X, coefs[0])
+        Z += intercepts[0]
+        for layer in range(1, self.n_layers):
+            ACTIVATIONS[self.activation](Z)
+            if layer == 1:
+                Z = np.tile(Z, (n_passes, 1))  # pass after pass, a copy per pass
+            keep = keep_probs[layer - 1]
+            if keep < 1.0:
+                Z *= rng.random(Z.shape, dtype=self.dtype) < keep
+                Z *= self.dtype.type(1.0 / keep)
+            Z = Z @ coefs[layer]
+            Z += intercepts[layer]
+        return Z.reshape(n_passes, n_rows, -1)
+
     def predict(self, coefs, intercepts, X):
         """Output activations (probabilities or values) for ``X``, no dropout."""
         output = self.logits(coefs, intercepts, X)

@@ -213,6 +213,8 @@ PARAMETER_CONSTRAINTS = {
     "keep_prob": KeepProb(),
     "class_weight": ClassWeight(),
     "n_threads": AnyOf(Options(None), Interval(Integral, 1, None)),
+    "mc_samples": Interval(Integral, 1, None),
+    "loss": Options("squared_error", "poisson"),
 }
 
 

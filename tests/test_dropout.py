@@ -9,6 +9,8 @@ from sklearn.neural_network import MLPClassifier
 from skdense import DenseNetClassifier
 from skdense._dropout import RowKeyedDropout, row_keys
 
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 def _masks(keep_probs=(0.7,), n_rows=2000, width=200, seed=0, epoch=0, X=None):
     if X is None:
@@ -88,9 +90,8 @@ def test_keep_prob_one_is_exactly_the_no_dropout_model():
     ours = DenseNetClassifier(keep_prob=1.0, **params)
     per_layer = DenseNetClassifier(keep_prob=[1.0, 1.0], **params)
     mlp = MLPClassifier(**params)
-    with pytest.warns(Warning):
-        for model in (ours, per_layer, mlp):
-            model.fit(X, y)
+    for model in (ours, per_layer, mlp):
+        model.fit(X, y)
     for a, b, c in zip(ours.coefs_, per_layer.coefs_, mlp.coefs_):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, c)
@@ -99,8 +100,7 @@ def test_keep_prob_one_is_exactly_the_no_dropout_model():
 def test_predict_uses_no_dropout():
     X, y = _data()
     model = DenseNetClassifier((8,), keep_prob=0.5, max_iter=30, random_state=0)
-    with pytest.warns(Warning):
-        model.fit(X, y)
+    model.fit(X, y)
     W, b = model.coefs_, model.intercepts_
     logits = np.maximum(X @ W[0] + b[0], 0) @ W[1] + b[1]
     expected = 1 / (1 + np.exp(-logits.ravel()))
@@ -113,8 +113,7 @@ def test_dropout_fits_are_reproducible_with_random_state():
 
     def fit(seed):
         model = DenseNetClassifier((8,), keep_prob=0.5, max_iter=10, random_state=seed)
-        with pytest.warns(Warning):
-            return model.fit(X, y).coefs_[0]
+        return model.fit(X, y).coefs_[0]
 
     np.testing.assert_array_equal(fit(0), fit(0))
     assert not np.array_equal(fit(0), fit(1))
@@ -123,9 +122,8 @@ def test_dropout_fits_are_reproducible_with_random_state():
 def test_dropout_changes_training():
     X, y = _data()
     params = dict(hidden_layer_sizes=(8,), max_iter=10, random_state=0)
-    with pytest.warns(Warning):
-        plain = DenseNetClassifier(**params).fit(X, y)
-        dropped = DenseNetClassifier(keep_prob=0.5, **params).fit(X, y)
+    plain = DenseNetClassifier(**params).fit(X, y)
+    dropped = DenseNetClassifier(keep_prob=0.5, **params).fit(X, y)
     assert not np.allclose(plain.coefs_[0], dropped.coefs_[0])
 
 
@@ -139,9 +137,8 @@ def test_integer_sample_weight_equals_copies_under_dropout():
         batch_size=500,
         random_state=0,
     )
-    with pytest.warns(Warning):
-        weighted = DenseNetClassifier(**params).fit(X, y, sample_weight=weights)
-        copied = DenseNetClassifier(**params).fit(
-            np.repeat(X, weights, axis=0), np.repeat(y, weights)
-        )
+    weighted = DenseNetClassifier(**params).fit(X, y, sample_weight=weights)
+    copied = DenseNetClassifier(**params).fit(
+        np.repeat(X, weights, axis=0), np.repeat(y, weights)
+    )
     np.testing.assert_allclose(weighted.coefs_[0], copied.coefs_[0], rtol=1e-10)

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdense import DenseNetClassifier
+from skdense import DenseNetClassifier, DenseNetRegressor
 
 CLASSIFIER_CONFIGS = [
     DenseNetClassifier(),
@@ -13,7 +13,16 @@ CLASSIFIER_CONFIGS = [
     DenseNetClassifier(solver="lbfgs"),
 ]
 
+REGRESSOR_CONFIGS = [
+    DenseNetRegressor(),
+    DenseNetRegressor(penalty="l1"),
+    DenseNetRegressor(penalty="elasticnet"),
+    DenseNetRegressor(keep_prob=0.5),
+    DenseNetRegressor(solver="sgd", keep_prob=0.8),
+    DenseNetRegressor(solver="lbfgs"),
+]
 
-@parametrize_with_checks(CLASSIFIER_CONFIGS)
+
+@parametrize_with_checks(CLASSIFIER_CONFIGS + REGRESSOR_CONFIGS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

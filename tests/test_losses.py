@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.special import xlogy
 
 from skdense._losses import LOSSES, OUTPUT_ACTIVATIONS, weighted_mean
 
@@ -13,6 +14,9 @@ def _naive_loss(name, Z, Y):
     if name == "logistic":
         P = 1 / (1 + np.exp(-Z))
         return -(Y * np.log(P) + (1 - Y) * np.log(1 - P)).sum(axis=1)
+    if name == "exp":
+        mean = np.exp(Z)
+        return (mean - Y * Z + xlogy(Y, Y) - Y).sum(axis=1)
     return 0.5 * ((Z - Y) ** 2).sum(axis=1)
 
 
@@ -21,6 +25,8 @@ def _targets(name, rng, shape):
         return np.eye(shape[1])[rng.randint(0, shape[1], shape[0])]
     if name == "logistic":
         return rng.randint(0, 2, shape).astype(float)
+    if name == "exp":
+        return rng.poisson(2.0, size=shape).astype(float)
     return rng.normal(size=shape)
 
 

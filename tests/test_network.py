@@ -20,6 +20,7 @@ OUTPUTS = {
     "multiclass": ("softmax", 3, lambda rng, n: np.eye(3)[rng.randint(0, 3, n)]),
     "multilabel": ("logistic", 3, lambda rng, n: rng.randint(0, 2, (n, 3))),
     "regression": ("identity", 2, lambda rng, n: rng.normal(size=(n, 2))),
+    "poisson": ("exp", 2, lambda rng, n: rng.poisson(2.0, size=(n, 2))),
 }
 
 

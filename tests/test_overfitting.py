@@ -36,7 +36,7 @@ def _gap(moons, **params):
 def test_regularisation_and_dropout_narrow_the_generalisation_gap(moons):
     unregularised = _gap(moons, penalty=None)
     with_l2 = _gap(moons, penalty="l2", alpha=1.0)
-    with_dropout = _gap(moons, penalty=None, keep_prob=0.5)
+    with_dropout = _gap(moons, penalty=None, keep_prob=0.3)
     assert unregularised > 0.10  # it overfits: train accuracy is 1.0
     assert with_l2 < unregularised - 0.03
     assert with_dropout < unregularised - 0.02

@@ -1,0 +1,111 @@
+"""Parameter descriptions shared by the docstrings of the estimators."""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+SHARED_PARAMETERS = """\
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of units of the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden layers.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        Weight optimiser. ``'lbfgs'`` (full batch, ``scipy.optimize``) supports
+        only ``penalty`` None or ``'l2'`` and no dropout.
+
+    alpha : float, default=0.0001
+        Strength of the penalty, as in scikit-learn's MLP.
+
+    batch_size : int or 'auto', default='auto'
+        Size of minibatches for the stochastic solvers; ``'auto'`` is
+        ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of ``solver='sgd'``.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate of the stochastic solvers.
+
+    power_t : float, default=0.5
+        Exponent of the ``'invscaling'`` schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples at each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds everything random: weight initialisation, shuffling, the
+        validation split and the dropout masks. An int gives bit-identical fits.
+
+    tol : float, default=1e-4
+        Improvement of the loss (or validation score) below which an epoch
+        counts as no improvement.
+
+    verbose : bool, default=False
+        Whether to print one line per epoch (loss, validation score, time).
+
+    warm_start : bool, default=False
+        Whether ``fit`` continues from the previous solution.
+
+    momentum : float, default=0.9
+        Momentum of ``solver='sgd'``, in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Whether ``solver='sgd'`` uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the data and stop when
+        the validation score stops improving; the best weights are kept.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first moment estimates, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second moment estimates, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Numerical stability constant of Adam.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement by ``tol`` before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``solver='lbfgs'``.
+
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        Weight penalty ``R``: ``0.5 * ||W||^2`` (``'l2'``), ``||W||_1``
+        (``'l1'``), ``l1_ratio * ||W||_1 + (1 - l1_ratio) * 0.5 * ||W||^2``
+        (``'elasticnet'``) or none. The stochastic solvers apply the L1 part
+        as a proximal (soft-threshold) step after each update, so that
+        weights reach exact zeros.
+
+    l1_ratio : float, default=0.5
+        Mix of L1 in ``penalty='elasticnet'``, in [0, 1].
+
+    keep_prob : float or array-like of float, default=1.0
+        Probability of keeping a hidden unit in (inverted) dropout, in (0, 1]:
+        one value for every hidden layer, or one per hidden layer. Dropout acts
+        during training only; 1.0 means no dropout.
+"""
+
+RUNTIME_PARAMETERS = """\
+    n_threads : int, default=None
+        Number of BLAS threads during ``fit``, ``partial_fit`` and the predict
+        methods; the global setting is restored afterwards. None leaves BLAS as
+        it is (all cores, or what ``threadpoolctl`` or joblib set). On a machine
+        whose other cores are busy, ``n_threads=1`` can be several times faster
+        (see ``benchmarks/bench_speed.py``); inside ``GridSearchCV(n_jobs=k)``
+        joblib already limits each worker's BLAS threads.
+
+    mc_samples : int, default=100
+        Number of stochastic forward passes (dropout left on) behind the
+        Monte-Carlo estimates returned with ``return_std=True`` (Gal and
+        Ghahramani, 2016). The passes are drawn from ``random_state``, are
+        reproducible for an int, and leave any RandomState passed untouched.
+"""

@@ -1,0 +1,282 @@
+"""DenseNetRegressor: real-valued targets and Monte-Carlo uncertainty."""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import BaseDenseNet
+from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
+
+
+class DenseNetRegressor(RegressorMixin, BaseDenseNet):
+    __doc__ = f"""Deep dense network regressor with dropout, L1, L2 and elastic net.
+
+    A drop-in superset of :class:`sklearn.neural_network.MLPRegressor`: every
+    parameter of it has the same name, default and meaning, and the fitted
+    attributes have the same layout. With ``penalty='l2'`` and
+    ``keep_prob=1.0`` (the defaults) it minimises the same objective. It adds
+    ``penalty``, ``l1_ratio``, ``keep_prob``, and uncertainty estimates by
+    Monte-Carlo dropout: ``predict(X, return_std=True)``.
+
+    Parameters
+    ----------
+    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+        ``'squared_error'``: half squared error, identity output.
+        ``'poisson'``: half Poisson deviance, exponential output (targets must
+        be >= 0). For several outputs the loss is summed over them; that is
+        the objective both libraries minimise, although MLPRegressor reports
+        the squared error averaged over outputs in ``loss_``.
+
+{SHARED_PARAMETERS}
+{RUNTIME_PARAMETERS}
+    Attributes
+    ----------
+    loss_ : float
+        Loss at the end of the last epoch (penalty included).
+
+    best_loss_ : float or None
+        Minimum loss reached; None when ``early_stopping=True``.
+
+    loss_curve_ : list of float
+        Loss at the end of each epoch (each iteration for lbfgs).
+
+    validation_scores_ : list of float or None
+        Validation R^2 per epoch when ``early_stopping=True``.
+
+    best_validation_score_ : float or None
+        Best validation R^2 when ``early_stopping=True``.
+
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+
+    coefs_ : list of ndarray of shape (n_fan_in, n_fan_out)
+        Weight matrix of each layer.
+
+    intercepts_ : list of ndarray of shape (n_fan_out,)
+        Intercept vector of each layer.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    n_iter_ : int
+        Number of epochs (or lbfgs iterations) of the last fit.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Output activation: ``'identity'``, or ``'exp'`` for the Poisson loss.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : The regressor this one extends.
+    DenseNetClassifier : The classifier built on the same core.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdense import DenseNetRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-3, 3, size=(300, 1))
+    >>> y = np.sin(X).ravel() + 0.1 * rng.normal(size=300)
+    >>> reg = DenseNetRegressor(hidden_layer_sizes=(64, 64), keep_prob=0.9,
+    ...                         learning_rate_init=0.01, max_iter=300,
+    ...                         random_state=0).fit(X, y)
+    >>> bool(reg.score(X, y) > 0.9)
+    True
+    >>> mean, std = reg.predict([[0.0], [7.0]], return_std=True)
+    >>> bool(std[1] > std[0])
+    True
+    """
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        penalty="l2",
+        l1_ratio=0.5,
+        keep_prob=1.0,
+        n_threads=None,
+        mc_samples=100,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            penalty=penalty,
+            l1_ratio=l1_ratio,
+            keep_prob=keep_prob,
+            n_threads=n_threads,
+            mc_samples=mc_samples,
+        )
+        self.loss = loss
+
+    # ----------------------------------------------------------- targets
+
+    def _validate_input(self, X, y, incremental, reset, classes):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                "loss='poisson' needs targets y >= 0; got negative values such as "
+                f"{y[y < 0].ravel()[0]!r}."
+            )
+        Y = np.asarray(y, dtype=X.dtype).reshape(len(y), -1)
+        return X, y, Y
+
+    def _output_activation(self):
+        return "exp" if self.loss == "poisson" else "identity"
+
+    def _score(self, X, y, sample_weight):
+        y_pred = self._prediction_network().predict(self.coefs_, self.intercepts_, X)
+        if not np.isfinite(y_pred).all():
+            return np.nan
+        return r2_score(y, y_pred, sample_weight=sample_weight)
+
+    # ----------------------------------------------------------- public API
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to data matrix ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 data trains in float32.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample; a weight of ``k`` is the same
+            as ``k`` copies of the sample, dropout included.
+
+        Returns
+        -------
+        self : DenseNetRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        Returns
+        -------
+        self : DenseNetRegressor
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X, return_std=False):
+        """Predict targets for ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        return_std : bool, default=False
+            Whether to also return the standard deviation of the prediction
+            over ``mc_samples`` forward passes with dropout left on
+            (Monte-Carlo dropout, as ``GaussianProcessRegressor.predict``
+            returns it); the prediction is then the mean over those passes.
+            Needs a model trained with ``keep_prob < 1``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values; without ``return_std``, from the whole network
+            (no dropout).
+
+        y_std : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Standard deviation over the Monte-Carlo passes; only when
+            ``return_std=True``.
+        """
+        check_is_fitted(self)
+        if return_std:
+            mean, std = self._monte_carlo(X, self._activate, self.n_outputs_)
+            return self._squeeze(mean), self._squeeze(std)
+        return self._squeeze(self._output(X))
+
+    def _squeeze(self, values):
+        return values.ravel() if self.n_outputs_ == 1 else values
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
+        return tags

@@ -1,0 +1,232 @@
+"""DenseNetRegressor: MLPRegressor parity, inputs, persistence, MC dropout."""
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.datasets import make_blobs, make_regression
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPRegressor
+
+from skdense import DenseNetClassifier, DenseNetRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _data(n_targets=1, seed=0):
+    X, y = make_regression(
+        n_samples=150, n_features=6, n_targets=n_targets, noise=5.0, random_state=seed
+    )
+    return X, y / 50.0
+
+
+def _small(**params):
+    defaults = dict(
+        hidden_layer_sizes=(16,), max_iter=50, learning_rate_init=0.01, random_state=0
+    )
+    return DenseNetRegressor(**{**defaults, **params})
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="adam"),
+        dict(solver="sgd", learning_rate_init=0.01),
+        dict(solver="lbfgs"),
+        dict(solver="adam", early_stopping=True),
+        dict(solver="adam", loss="poisson"),
+    ],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_default_penalty_trains_exactly_like_mlp_regressor(params, weighted):
+    X, y = _data()
+    if params.get("loss") == "poisson":
+        y = np.abs(y)
+    sample_weight = (
+        np.random.RandomState(0).uniform(0.5, 2, len(y)) if weighted else None
+    )
+    common = dict(hidden_layer_sizes=(12, 6), max_iter=40, random_state=3, **params)
+    ours = DenseNetRegressor(**common).fit(X, y, sample_weight=sample_weight)
+    mlp = MLPRegressor(**common).fit(X, y, sample_weight=sample_weight)
+    assert ours.n_iter_ == mlp.n_iter_
+    assert ours.loss_ == pytest.approx(mlp.loss_, rel=1e-8)
+    for mine, theirs in zip(ours.coefs_, mlp.coefs_):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.predict(X), mlp.predict(X), rtol=1e-8, atol=1e-10)
+
+
+def test_multi_output_trains_like_mlp_and_reports_the_summed_loss():
+    X, Y = _data(n_targets=3)
+    common = dict(hidden_layer_sizes=(8,), alpha=0.0, max_iter=20, random_state=0)
+    ours = DenseNetRegressor(**common).fit(X, Y)
+    mlp = MLPRegressor(**common).fit(X, Y)
+    np.testing.assert_allclose(ours.coefs_[0], mlp.coefs_[0], rtol=1e-8)
+    assert ours.predict(X).shape == (len(X), 3)
+    # MLPRegressor minimises the squared error summed over the outputs but
+    # reports its mean over them; we report what is minimised.
+    assert ours.loss_ == pytest.approx(3 * mlp.loss_, rel=1e-8)
+
+
+def test_poisson_requires_non_negative_targets():
+    X, y = _data()
+    with pytest.raises(ValueError, match="loss='poisson' needs targets y >= 0"):
+        _small(loss="poisson").fit(X, y)
+
+
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_matrix])
+def test_sparse_input_trains_like_dense(container):
+    X, y = _data()
+    X[np.abs(X) < 0.8] = 0.0
+    dense = _small(keep_prob=0.8).fit(X, y)
+    sparse = _small(keep_prob=0.8).fit(container(X), y)
+    np.testing.assert_allclose(sparse.coefs_[0], dense.coefs_[0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        sparse.predict(container(X)), dense.predict(X), rtol=1e-9
+    )
+
+
+def test_float32_is_kept_float32():
+    X, y = _data()
+    model = _small(keep_prob=0.8).fit(X.astype(np.float32), y)
+    assert all(c.dtype == np.float32 for c in model.coefs_ + model.intercepts_)
+    assert model.predict(X.astype(np.float32)).dtype == np.float32
+    mean, std = model.predict(X.astype(np.float32), return_std=True)
+    assert mean.dtype == std.dtype == np.float32
+
+
+def test_pandas_input_keeps_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    model = _small().fit(frame, pd.Series(y))
+    np.testing.assert_array_equal(model.feature_names_in_, frame.columns)
+    np.testing.assert_allclose(model.predict(frame), _small().fit(X, y).predict(X))
+
+
+def test_joblib_round_trip_then_partial_fit(tmp_path):
+    X, y = _data()
+    model = _small(keep_prob=0.8).fit(X, y)
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_array_equal(
+        loaded.predict(X, return_std=True)[1], model.predict(X, return_std=True)[1]
+    )
+    model.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    np.testing.assert_array_equal(loaded.coefs_[0], model.coefs_[0])
+
+
+def test_grid_search_over_alpha_and_keep_prob():
+    X, y = _data()
+    search = GridSearchCV(
+        _small(max_iter=30),
+        {"alpha": [1e-4, 1.0], "keep_prob": [1.0, 0.8]},
+        cv=3,
+        n_jobs=2,
+        error_score="raise",
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_score_ > 0.5
+
+
+def test_partial_fit():
+    X, y = _data()
+    model = _small()
+    for _ in range(3):
+        model.partial_fit(X, y)
+    assert model.t_ == 3 * len(X) and len(model.loss_curve_) == 3
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+
+
+# ------------------------------------------------------------ Monte-Carlo dropout
+
+
+@pytest.fixture(scope="module")
+def sine_model():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(300, 1))
+    y = np.sin(X).ravel() + 0.1 * rng.normal(size=300)
+    model = DenseNetRegressor(
+        hidden_layer_sizes=(64, 64),
+        keep_prob=0.8,
+        learning_rate_init=0.01,
+        max_iter=300,
+        random_state=0,
+    )
+    return model.fit(X, y)
+
+
+def test_mc_std_grows_far_from_the_data(sine_model):
+    inside = np.linspace(-1, 1, 50)[:, None]
+    far = np.linspace(6, 8, 50)[:, None]
+    _, std_inside = sine_model.predict(inside, return_std=True)
+    _, std_far = sine_model.predict(far, return_std=True)
+    assert std_far.mean() > 2 * std_inside.mean()
+    assert (std_inside > 0).all()
+
+
+def test_mc_mean_stays_close_to_the_deterministic_prediction(sine_model):
+    inside = np.linspace(-1, 1, 50)[:, None]
+    mean, _ = sine_model.predict(inside, return_std=True)
+    assert np.abs(mean - sine_model.predict(inside)).max() < 0.1
+    assert np.abs(mean - np.sin(inside).ravel()).max() < 0.2
+
+
+def test_mc_is_reproducible_and_leaves_random_states_alone(sine_model):
+    X = np.linspace(-3, 3, 20)[:, None]
+    first = sine_model.predict(X, return_std=True)
+    second = sine_model.predict(X, return_std=True)
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    state = np.random.RandomState(5)
+    model = _small(keep_prob=0.5, random_state=state)
+    model.fit(X, np.sin(X).ravel())
+    before = state.get_state()[1].copy()
+    model.predict(X, return_std=True)
+    np.testing.assert_array_equal(state.get_state()[1], before)
+
+
+def test_mc_needs_dropout():
+    X, y = _data()
+    model = _small().fit(X, y)
+    with pytest.raises(ValueError, match="needs Monte-Carlo dropout"):
+        model.predict(X, return_std=True)
+    classifier = DenseNetClassifier((8,), max_iter=5).fit(X, y > 0)
+    with pytest.raises(ValueError, match="keep_prob < 1"):
+        classifier.predict_proba(X, return_std=True)
+
+
+def test_mc_chunks_give_the_same_result_as_one_pass(sine_model, monkeypatch):
+    import skdense._base
+
+    X = np.linspace(-3, 3, 40)[:, None]
+    model = clone(sine_model).set_params(mc_samples=3000)
+    model.coefs_, model.intercepts_ = sine_model.coefs_, sine_model.intercepts_
+    for name in ("n_features_in_", "n_outputs_", "out_activation_"):
+        setattr(model, name, getattr(sine_model, name))
+    whole = model.predict(X, return_std=True)
+    monkeypatch.setattr(skdense._base, "_MC_CHUNK_ELEMENTS", 64 * 3000 * 3)
+    chunked = model.predict(X, return_std=True)
+    # Chunks draw their masks in another order: same distribution, other draws.
+    np.testing.assert_allclose(chunked[0], whole[0], atol=0.02)
+    np.testing.assert_allclose(chunked[1], whole[1], atol=0.02)
+
+
+def test_classifier_mc_std_is_larger_between_and_away_from_the_blobs():
+    X, y = make_blobs(
+        n_samples=200, centers=[[-3, 0], [3, 0]], cluster_std=0.5, random_state=0
+    )
+    model = DenseNetClassifier(
+        (64, 64), keep_prob=0.7, learning_rate_init=0.01, max_iter=200, random_state=0
+    ).fit(X, y)
+    centres = np.array([[-3.0, 0.0], [3.0, 0.0]])
+    between = np.array([[0.0, 0.0], [0.0, 0.5]])
+    away = np.array([[0.0, 5.0], [-1.0, 4.0]])
+    mean, std_centres = model.predict_proba(centres, return_std=True)
+    _, std_between = model.predict_proba(between, return_std=True)
+    _, std_away = model.predict_proba(away, return_std=True)
+    np.testing.assert_allclose(mean.sum(axis=1), 1)
+    assert std_between.mean() > std_centres.mean() + 0.05
+    assert std_away.mean() > std_centres.mean() + 0.05
