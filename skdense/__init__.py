@@ -8,8 +8,15 @@ that are a drop-in superset of scikit-learn's MLP.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._classifier import DenseNetClassifier
+from ._persistence import SKOPS_TRUSTED_TYPES, InconsistentVersionWarning
 from ._regressor import DenseNetRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["DenseNetClassifier", "DenseNetRegressor", "__version__"]
+__all__ = [
+    "SKOPS_TRUSTED_TYPES",
+    "DenseNetClassifier",
+    "DenseNetRegressor",
+    "InconsistentVersionWarning",
+    "__version__",
+]

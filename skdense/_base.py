@@ -32,6 +32,7 @@ from ._network import DenseNetwork
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._params import validate_parameters
 from ._penalties import make_penalty
+from ._persistence import check_version
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _PREDICT_CHUNK = 2048
@@ -603,6 +604,21 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_skdense_version"] = _version()
+        return state
+
+    def __setstate__(self, state):
+        check_version(state, type(self).__name__, _version())
+        super().__setstate__(state)
+
+
+def _version():
+    from . import __version__
+
+    return __version__
 
 
 class _Epoch:

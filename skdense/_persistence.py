@@ -1,0 +1,60 @@
+"""Saving models: version checks on load, and the types skops must trust."""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+
+__all__ = ["SKOPS_TRUSTED_TYPES", "InconsistentVersionWarning"]
+
+#: Types, besides those skops trusts by default, that a skdense model saved with
+#: ``skops.io.dump`` contains: pass them as ``skops.io.load(path,
+#: trusted=skdense.SKOPS_TRUSTED_TYPES)``. skops names a type by the module that
+#: defines it, so moving one of these classes is a breaking change for files
+#: saved before (tests/test_persistence.py guards the list).
+SKOPS_TRUSTED_TYPES = [
+    "skdense._classifier.DenseNetClassifier",
+    "skdense._optimizers.AdamOptimizer",
+    "skdense._optimizers.SGDOptimizer",
+    "skdense._regressor.DenseNetRegressor",
+]
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A model saved by one version of skdense is loaded by another.
+
+    Parameters
+    ----------
+    estimator_name : str
+        Class of the loaded estimator.
+    original_version : str
+        skdense version that saved it.
+    current_version : str
+        skdense version loading it.
+    """
+
+    def __init__(self, *, estimator_name, original_version, current_version):
+        self.estimator_name = estimator_name
+        self.original_version = original_version
+        self.current_version = current_version
+
+    def __str__(self):
+        return (
+            f"Trying to load {self.estimator_name} from skdense version "
+            f"{self.original_version} with version {self.current_version}. This "
+            "might lead to breaking code or invalid results; refit the model with "
+            "this version, or load it with the version that saved it."
+        )
+
+
+def check_version(state, estimator_name, current_version):
+    """Warn when ``state`` was saved by another skdense version."""
+    original = state.pop("_skdense_version", "unknown (before 0.1.0)")
+    if original != current_version:
+        warnings.warn(
+            InconsistentVersionWarning(
+                estimator_name=estimator_name,
+                original_version=original,
+                current_version=current_version,
+            )
+        )
