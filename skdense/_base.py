@@ -36,12 +36,24 @@ from ._persistence import check_version
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _PREDICT_CHUNK = 2048
+_X_FORMATS = dict(accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
 _MC_CHUNK_ELEMENTS = 2**16  # stacked activations per chunk: cache-sized (measured)
 _MC_STREAM = 0x4D43  # separates the Monte-Carlo stream from training's
 
 
 def _as_list(value):
     return [value] if np.ndim(value) == 0 else list(value)
+
+
+@contextlib.contextmanager
+def _errors_name(argument):
+    """Prefix validation errors with the argument they are about."""
+    try:
+        yield
+    except ValueError as error:
+        raise ValueError(f"{argument}: {error}") from error
+    except TypeError as error:
+        raise TypeError(f"{argument}: {error}") from error
 
 
 def check_sample_weight(sample_weight, n_samples, dtype):
@@ -467,7 +479,10 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
 
         def objective(flat):
             theta[...] = flat
-            loss = network.loss_gradient(theta, X, Y, sample_weight, penalty, grad)
+            # L-BFGS's line search may try a step that overflows: it sees an
+            # infinite loss and backs off, so NumPy need not warn.
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss = network.loss_gradient(theta, X, Y, sample_weight, penalty, grad)
             return loss, grad.astype(np.float64)
 
         def record(intermediate_result):
@@ -509,13 +524,18 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
 
     def _validated(self, X):
         check_is_fitted(self)
-        return validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
+        with _errors_name("X"):
+            return validate_data(self, X, reset=False, **_X_FORMATS)
+
+    def _validated_X_y(self, X, y, reset, **y_options):
+        """``X`` and ``y`` validated, errors naming the argument at fault."""
+        try:
+            return validate_data(self, X, y, reset=reset, **_X_FORMATS, **y_options)
+        except (ValueError, TypeError) as error:
+            with _errors_name("X"):  # raises if X alone is at fault
+                validate_data(self, X, reset=reset, **_X_FORMATS)
+            with _errors_name("y"):
+                raise error from None
 
     def _output(self, X):
         """Output activations of the fitted network for ``X`` (no dropout)."""
@@ -635,19 +655,24 @@ class _Epoch:
         self._buffers = Buffers()
 
     def run(self, theta, order, batch_size, epoch_key):
-        """Train on every batch; return the mean batch loss (None if it diverged)."""
+        """Train on every batch; return the mean batch loss (None if it diverged).
+
+        Overflow is not reported by NumPy here: a diverging run is detected
+        (non-finite loss or weights) and reported once, clearly, by the caller.
+        """
         n_samples = self.X.shape[0]
         total = 0.0
-        for start in range(0, n_samples, batch_size):
-            rows = slice(start, start + batch_size)
-            if order is not None:
-                rows = order[rows]
-            batch_loss = self._train_batch(theta, rows, epoch_key)
-            if not np.isfinite(batch_loss):
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, n_samples, batch_size):
+                rows = slice(start, start + batch_size)
+                if order is not None:
+                    rows = order[rows]
+                batch_loss = self._train_batch(theta, rows, epoch_key)
+                if not np.isfinite(batch_loss):
+                    return None
+                total += batch_loss * (min(start + batch_size, n_samples) - start)
+            if not np.isfinite(theta).all():
                 return None
-            total += batch_loss * (min(start + batch_size, n_samples) - start)
-        if not np.isfinite(theta).all():
-            return None
         return total / n_samples
 
     def _rows(self, name, array, rows):

@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseDenseNet
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
@@ -176,15 +176,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
     # ----------------------------------------------------------- targets
 
     def _validate_input(self, X, y, incremental, reset, classes):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
+        X, y = self._validated_X_y(X, y, reset, multi_output=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)

@@ -7,9 +7,9 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseDenseNet
+from ._base import BaseDenseNet, _errors_name
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 
 
@@ -168,22 +168,14 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
     # ----------------------------------------------------------- targets
 
     def _validate_input(self, X, y, incremental, reset, classes):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            y_numeric=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
-        if self.loss == "poisson" and (y < 0).any():
+        X, y = self._validated_X_y(X, y, reset, multi_output=True, y_numeric=True)
+        with _errors_name("y"):
+            Y = np.asarray(y, dtype=X.dtype).reshape(len(y), -1)
+        if self.loss == "poisson" and (Y < 0).any():
             raise ValueError(
                 "loss='poisson' needs targets y >= 0; got negative values such as "
-                f"{y[y < 0].ravel()[0]!r}."
+                f"{Y[Y < 0][0]!r}."
             )
-        Y = np.asarray(y, dtype=X.dtype).reshape(len(y), -1)
         return X, y, Y
 
     def _output_activation(self):
