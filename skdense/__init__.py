@@ -8,6 +8,7 @@ that are a drop-in superset of scikit-learn's MLP.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._classifier import DenseNetClassifier
+from ._display import LossCurveDisplay
 from ._persistence import SKOPS_TRUSTED_TYPES, InconsistentVersionWarning
 from ._regressor import DenseNetRegressor
 
@@ -18,5 +19,6 @@ __all__ = [
     "DenseNetClassifier",
     "DenseNetRegressor",
     "InconsistentVersionWarning",
+    "LossCurveDisplay",
     "__version__",
 ]

@@ -31,6 +31,21 @@ class InconsistentVersionWarning(UserWarning):
         skdense version that saved it.
     current_version : str
         skdense version loading it.
+
+    Examples
+    --------
+    >>> import pickle, warnings
+    >>> from skdense import DenseNetClassifier, InconsistentVersionWarning
+    >>> state = DenseNetClassifier().__getstate__()
+    >>> state["_skdense_version"] = "0.0.1"
+    >>> model = DenseNetClassifier.__new__(DenseNetClassifier)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     model.__setstate__(state)
+    >>> caught[0].category is InconsistentVersionWarning
+    True
+    >>> caught[0].message.original_version
+    '0.0.1'
     """
 
     def __init__(self, *, estimator_name, original_version, current_version):

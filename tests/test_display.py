@@ -1,0 +1,70 @@
+"""LossCurveDisplay, drawn with matplotlib's Agg backend."""
+
+import sys
+
+import matplotlib
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.neural_network import MLPClassifier
+
+from skdense import DenseNetClassifier, LossCurveDisplay
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_loss_curve_only():
+    model = DenseNetClassifier((8,), max_iter=12, random_state=0).fit(X, y)
+    display = LossCurveDisplay.from_estimator(model, color="red")
+    assert len(display.lines_) == 1 and display.ax_validation_ is None
+    np.testing.assert_array_equal(display.lines_[0].get_ydata(), model.loss_curve_)
+    np.testing.assert_array_equal(display.lines_[0].get_xdata(), np.arange(1, 13))
+    assert display.lines_[0].get_color() == "red"
+    assert display.figure_ is display.ax_.figure
+    assert display.ax_.get_xlabel() == "epoch"
+
+
+def test_validation_scores_on_a_second_axis():
+    model = DenseNetClassifier((8,), early_stopping=True, max_iter=12, random_state=0)
+    model.fit(X, y)
+    display = LossCurveDisplay.from_estimator(model, name="dropout")
+    assert len(display.lines_) == 2
+    np.testing.assert_array_equal(
+        display.lines_[1].get_ydata(), model.validation_scores_
+    )
+    assert display.ax_validation_.get_ylabel() == "validation score"
+    assert display.lines_[0].get_label() == "dropout loss"
+
+
+def test_draws_on_given_axes_and_redraws():
+    model = DenseNetClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    _, ax = plt.subplots()
+    display = LossCurveDisplay.from_estimator(model, ax=ax)
+    assert display.ax_ is ax
+    _, other = plt.subplots()
+    assert display.plot(ax=other).ax_ is other
+
+
+def test_works_for_scikit_learn_mlp_and_needs_a_fitted_model():
+    mlp = MLPClassifier((4,), max_iter=3).fit(X, y)
+    assert LossCurveDisplay.from_estimator(mlp).lines_
+    with pytest.raises(Exception, match="not fitted"):
+        LossCurveDisplay.from_estimator(DenseNetClassifier())
+
+
+def test_without_matplotlib_the_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    display = LossCurveDisplay([1.0, 0.5])
+    with pytest.raises(ImportError, match=r"pip install 'skdense\[docs\]'"):
+        display.plot()
