@@ -25,14 +25,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from ._buffers import Buffers
-from ._dropout import RowKeyedDropout, row_keys
+from ._dropout import RowKeyedDropout
 from ._losses import OUTPUT_ACTIVATIONS
 from ._network import DenseNetwork
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._params import validate_parameters
 from ._penalties import make_penalty
 from ._persistence import check_version
+from ._training import Epoch
+from ._validation import check_sample_weight, errors_name
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _PREDICT_CHUNK = 2048
@@ -43,49 +44,6 @@ _MC_STREAM = 0x4D43  # separates the Monte-Carlo stream from training's
 
 def _as_list(value):
     return [value] if np.ndim(value) == 0 else list(value)
-
-
-@contextlib.contextmanager
-def _errors_name(argument):
-    """Prefix validation errors with the argument they are about."""
-    try:
-        yield
-    except ValueError as error:
-        raise ValueError(f"{argument}: {error}") from error
-    except TypeError as error:
-        raise TypeError(f"{argument}: {error}") from error
-
-
-def check_sample_weight(sample_weight, n_samples, dtype):
-    """Validate ``sample_weight``: 1-D, one finite value >= 0 per sample, not all 0.
-
-    Returns None when ``sample_weight`` is None.
-    """
-    if sample_weight is None:
-        return None
-    try:
-        weights = np.asarray(sample_weight, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"sample_weight must be an array of numbers; got {sample_weight!r}."
-        ) from exc
-    if weights.ndim == 0:
-        weights = np.full(n_samples, weights, dtype=dtype)
-    if weights.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},), one weight per sample; "
-            f"got shape {weights.shape}."
-        )
-    if not np.isfinite(weights).all():
-        raise ValueError("sample_weight must be finite; got NaN or infinite values.")
-    if (weights < 0).any():
-        raise ValueError(
-            f"sample_weight must be >= 0; got negative values such as "
-            f"{weights[weights < 0][0]!r}."
-        )
-    if not weights.any():
-        raise ValueError("sample_weight must not be all zero: no sample has weight.")
-    return weights
 
 
 class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
@@ -383,7 +341,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             X, Y, sample_weight, random_state
         )
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
-        epoch = _Epoch(network, penalty, self._optimizer, dropout, X, Y, sample_weight)
+        epoch = Epoch(network, penalty, self._optimizer, dropout, X, Y, sample_weight)
         batch_size = self._batch_size(X.shape[0])
         order = np.arange(X.shape[0]) if self.shuffle else None
         # Weights to fall back on: with early stopping, those of the best
@@ -426,7 +384,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             theta[...] = fallback
 
     def _diverged(self):
-        del self._optimizer
+        self.__dict__.pop("_optimizer", None)  # its state may be broken too
         warnings.warn(
             f"Training diverged at epoch {self.n_iter_ + 1}: the loss or the "
             "weights became infinite or NaN. The weights with the best loss (or "
@@ -524,7 +482,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
 
     def _validated(self, X):
         check_is_fitted(self)
-        with _errors_name("X"):
+        with errors_name("X"):
             return validate_data(self, X, reset=False, **_X_FORMATS)
 
     def _validated_X_y(self, X, y, reset, **y_options):
@@ -532,9 +490,9 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         try:
             return validate_data(self, X, y, reset=reset, **_X_FORMATS, **y_options)
         except (ValueError, TypeError) as error:
-            with _errors_name("X"):  # raises if X alone is at fault
+            with errors_name("X"):  # raises if X alone is at fault
                 validate_data(self, X, reset=reset, **_X_FORMATS)
-            with _errors_name("y"):
+            with errors_name("y"):
                 raise error from None
 
     def _output(self, X):
@@ -639,66 +597,3 @@ def _version():
     from . import __version__
 
     return __version__
-
-
-class _Epoch:
-    """One pass of a stochastic solver over the training set."""
-
-    def __init__(self, network, penalty, optimizer, dropout, X, Y, sample_weight):
-        self.network = network
-        self.penalty = penalty
-        self.optimizer = optimizer
-        self.dropout = dropout
-        self.X, self.Y, self.sample_weight = X, Y, sample_weight
-        self.keys = row_keys(X) if dropout is not None else None
-        self.grad = np.empty(network.n_params, dtype=network.dtype)
-        self._buffers = Buffers()
-
-    def run(self, theta, order, batch_size, epoch_key):
-        """Train on every batch; return the mean batch loss (None if it diverged).
-
-        Overflow is not reported by NumPy here: a diverging run is detected
-        (non-finite loss or weights) and reported once, clearly, by the caller.
-        """
-        n_samples = self.X.shape[0]
-        total = 0.0
-        with np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, n_samples, batch_size):
-                rows = slice(start, start + batch_size)
-                if order is not None:
-                    rows = order[rows]
-                batch_loss = self._train_batch(theta, rows, epoch_key)
-                if not np.isfinite(batch_loss):
-                    return None
-                total += batch_loss * (min(start + batch_size, n_samples) - start)
-            if not np.isfinite(theta).all():
-                return None
-        return total / n_samples
-
-    def _rows(self, name, array, rows):
-        """``array[rows]``, gathered into a reused buffer when ``array`` is dense."""
-        if isinstance(rows, slice) or sp.issparse(array):
-            return array[rows]
-        out = self._buffers.get(name, len(rows), *array.shape[1:], dtype=array.dtype)
-        return np.take(array, rows, axis=0, out=out)
-
-    def _train_batch(self, theta, rows, epoch_key):
-        X, Y = self._rows("X", self.X, rows), self._rows("Y", self.Y, rows)
-        weights = None
-        if self.sample_weight is not None:
-            weights = self._rows("weights", self.sample_weight, rows)
-        masks = None
-        if self.dropout is not None:
-            masks = self.dropout.masks(self.keys[rows], epoch_key, self.network.dtype)
-        loss = self.network.loss_gradient(
-            theta, X, Y, weights, self.penalty, self.grad, masks, include_l1=False
-        )
-        if not np.isfinite(loss):
-            return loss
-        self.optimizer.step(theta, self.grad)
-        if self.penalty.has_l1:
-            n_coefs = self.network.n_coefs
-            weight_sum = X.shape[0] if weights is None else weights.sum()
-            steps = self.optimizer.step_sizes(0, n_coefs) / weight_sum
-            self.penalty.prox(theta[:n_coefs], steps)
-        return loss

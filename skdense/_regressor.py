@@ -9,8 +9,9 @@ from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseDenseNet, _errors_name
+from ._base import BaseDenseNet
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
+from ._validation import errors_name
 
 
 class DenseNetRegressor(RegressorMixin, BaseDenseNet):
@@ -169,7 +170,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
 
     def _validate_input(self, X, y, incremental, reset, classes):
         X, y = self._validated_X_y(X, y, reset, multi_output=True, y_numeric=True)
-        with _errors_name("y"):
+        with errors_name("y"):
             Y = np.asarray(y, dtype=X.dtype).reshape(len(y), -1)
         if self.loss == "poisson" and (Y < 0).any():
             raise ValueError(

@@ -213,3 +213,18 @@ def test_n_threads_limits_blas_during_fit_and_predict_only(monkeypatch):
     assert {name for name, _ in seen} == {"loss_gradient", "logits"}
     assert all(threads == [1] * len(before) for _, threads in seen)
     assert blas_threads() == before
+
+
+def test_lbfgs_ending_on_non_finite_weights_keeps_the_start(monkeypatch):
+    import scipy.optimize
+
+    def broken_minimize(fun, x0, **kwargs):
+        return scipy.optimize.OptimizeResult(
+            x=np.full_like(x0, np.nan), fun=np.nan, nit=3, status=0, message="ok"
+        )
+
+    monkeypatch.setattr("skdense._base.scipy.optimize.minimize", broken_minimize)
+    model = _model(solver="lbfgs")
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        model.fit(X, y)
+    assert all(np.isfinite(c).all() for c in model.coefs_ + model.intercepts_)
