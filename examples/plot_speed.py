@@ -36,10 +36,11 @@ ax.barh(names, [seconds[n] for n in names], color=colors)
 ax.invert_yaxis()
 ax.set_xlabel("seconds per epoch (lower is better)")
 machine = report["machine"]
-blas = machine["blas"][-1] if machine["blas"] else {}
+blas = next((b for b in machine["blas"] if b["internal_api"] != "openmp"), {})
 ax.set_title(
-    f"{machine['processor'] or 'CPU'}, {blas.get('internal_api')} "
-    f"{blas.get('architecture')}, {report['workload']['threads']} threads"
+    f"{blas.get('internal_api')} {blas.get('version')} ({blas.get('architecture')}), "
+    f"{report['workload']['threads']} threads, NumPy {machine['numpy']}, "
+    f"PyTorch {machine['torch']}"
 )
 fig.tight_layout()
 plt.show()
