@@ -4,7 +4,7 @@ which parameter, what value, and what is allowed."""
 import numpy as np
 import pytest
 
-from skdense import DenseNetClassifier
+from skdense import DenseNetClassifier, DenseNetRegressor
 from skdense._params import PARAMETER_CONSTRAINTS
 
 X = np.random.RandomState(0).normal(size=(20, 3))
@@ -110,3 +110,17 @@ def test_lbfgs_rejects_l1_and_dropout_and_names_other_solvers(params):
 def test_good_values_of_other_types_are_accepted(name, value):
     params = {"hidden_layer_sizes": (3,), "max_iter": 1, name: value}
     DenseNetClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "value, error",
+    [("absolute_error", ValueError), (None, ValueError), (2, ValueError)],
+)
+def test_bad_regressor_loss(value, error):
+    with pytest.raises(error, match=r"loss must be one of 'squared_error', 'poisson'"):
+        DenseNetRegressor(loss=value, max_iter=1).fit(X, y)
+
+
+def test_every_regressor_parameter_is_constrained():
+    params = set(DenseNetRegressor().get_params())
+    assert params == set(PARAMETER_CONSTRAINTS) - {"class_weight"}
