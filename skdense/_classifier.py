@@ -395,7 +395,8 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         # A logistic or softmax never reaches 0 or 1; round into the open
         # interval rather than onto its ends, so that log(proba) stays finite.
         finfo = np.finfo(logits.dtype)
-        return np.clip(logits, finfo.tiny, 1 - finfo.epsneg, out=logits)
+        np.maximum(logits, finfo.tiny, out=logits)
+        return np.minimum(logits, 1 - finfo.epsneg, out=logits)
 
     def predict_log_proba(self, X):
         """Log of the class probabilities.
