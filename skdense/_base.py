@@ -42,6 +42,10 @@ _MC_CHUNK_ELEMENTS = 2**16  # stacked activations per chunk: cache-sized (measur
 _MC_STREAM = 0x4D43  # separates the Monte-Carlo stream from training's
 
 
+def _has_dropout(keep_probs):
+    return min(keep_probs, default=1.0) < 1.0
+
+
 def _as_list(value):
     return [value] if np.ndim(value) == 0 else list(value)
 
@@ -158,7 +162,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
                     f"penalty={self.penalty!r}. Use solver='adam' or 'sgd', which "
                     "handle the L1 part with a proximal step."
                 )
-            if min(keep_probs, default=1.0) < 1.0:
+            if _has_dropout(keep_probs):
                 raise ValueError(
                     f"solver='lbfgs' cannot train with dropout; got "
                     f"keep_prob={self.keep_prob!r}. Use solver='adam' or 'sgd', or "
@@ -334,7 +338,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(network)
         dropout = None
-        if min(keep_probs, default=1.0) < 1.0:
+        if _has_dropout(keep_probs):
             seed = random_state.randint(2**31 - 1)
             dropout = RowKeyedDropout(keep_probs, network.layer_sizes[1:-1], seed)
         (X, Y, sample_weight), validation = self._split_validation(
@@ -505,20 +509,13 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         return logits
 
     def _in_row_chunks(self, X, finish, n_columns):
-        """``finish(logits)`` of the fitted network for ``X``, chunk by chunk.
-
-        Chunks of rows keep each layer's activations in cache and bound the
-        memory of a prediction; the results are those of a single pass.
-        """
-        X = self._validated(X)
+        """``finish(logits)`` of the fitted network for ``X`` (no dropout)."""
         network = self._prediction_network()
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        output = np.empty((X.shape[0], n_columns), dtype=dtype)
-        with self._thread_limit():
-            for start in range(0, X.shape[0], _PREDICT_CHUNK):
-                rows = slice(start, start + _PREDICT_CHUNK)
-                logits = network.logits(self.coefs_, self.intercepts_, X[rows])
-                output[rows] = finish(logits)
+
+        def compute(rows):
+            return (finish(network.logits(self.coefs_, self.intercepts_, rows)),)
+
+        (output,) = self._by_row_chunks(X, _PREDICT_CHUNK, compute, n_columns, 1)
         return output
 
     def _monte_carlo(self, X, finish, n_columns):
@@ -526,36 +523,44 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         forward passes with dropout left on (Monte-Carlo dropout)."""
         check_is_fitted(self)
         keep_probs = self._keep_probs(len(self.coefs_) - 1)
-        if min(keep_probs, default=1.0) == 1.0:
+        if not _has_dropout(keep_probs):
             raise ValueError(
                 "return_std=True needs Monte-Carlo dropout, and this model has no "
                 f"dropout (keep_prob={self.keep_prob!r}). Fit it with keep_prob < 1 "
                 "(e.g. 0.8) to get uncertainty estimates."
             )
-        X = self._validated(X)
         network = self._prediction_network()
         rng = self._monte_carlo_generator()
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        mean = np.empty((X.shape[0], n_columns), dtype=dtype)
-        std = np.empty_like(mean)
+
+        def compute(rows):
+            logits = network.mc_logits(
+                self.coefs_, self.intercepts_, rows, keep_probs, self.mc_samples, rng
+            )
+            passes = finish(logits.reshape(-1, logits.shape[2]))
+            passes = passes.reshape(self.mc_samples, -1, n_columns)
+            return passes.mean(axis=0), passes.std(axis=0)
+
         widest = max(coef.shape[1] for coef in self.coefs_)
         chunk = max(1, _MC_CHUNK_ELEMENTS // (self.mc_samples * widest))
+        return self._by_row_chunks(X, chunk, compute, n_columns, 2)
+
+    def _by_row_chunks(self, X, chunk_rows, compute, n_columns, n_results):
+        """Validate ``X``, then fill ``n_results`` arrays chunk by chunk of rows.
+
+        Chunks keep each layer's activations in cache and bound the memory of a
+        prediction; the results are those of a single pass.
+        """
+        X = self._validated(X)
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        results = [
+            np.empty((X.shape[0], n_columns), dtype=dtype) for _ in range(n_results)
+        ]
         with self._thread_limit():
-            for start in range(0, X.shape[0], chunk):
-                rows = slice(start, start + chunk)
-                logits = network.mc_logits(
-                    self.coefs_,
-                    self.intercepts_,
-                    X[rows],
-                    keep_probs,
-                    self.mc_samples,
-                    rng,
-                )
-                passes = finish(logits.reshape(-1, logits.shape[2]))
-                passes = passes.reshape(self.mc_samples, -1, n_columns)
-                mean[rows] = passes.mean(axis=0)
-                std[rows] = passes.std(axis=0)
-        return mean, std
+            for start in range(0, X.shape[0], chunk_rows):
+                rows = slice(start, start + chunk_rows)
+                for result, part in zip(results, compute(X[rows])):
+                    result[rows] = part
+        return results
 
     def _monte_carlo_generator(self):
         seed = self.random_state

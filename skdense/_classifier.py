@@ -382,14 +382,17 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             passes; only when ``return_std=True``.
         """
         check_is_fitted(self)
-        binary = self.n_outputs_ == 1 and self.out_activation_ == "logistic"
-        n_columns = 2 if binary else self.n_outputs_
+        n_columns = 2 if self._is_binary else self.n_outputs_
         if return_std:
             return self._monte_carlo(X, self._probabilities, n_columns)
         return self._in_row_chunks(X, self._probabilities, n_columns)
 
+    @property
+    def _is_binary(self):
+        return self.n_outputs_ == 1 and self.out_activation_ == "logistic"
+
     def _probabilities(self, logits):
-        if self.n_outputs_ == 1 and self.out_activation_ == "logistic":
+        if self._is_binary:
             logits = np.hstack([-logits, logits])
         OUTPUT_ACTIVATIONS[self.out_activation_](logits)
         # A logistic or softmax never reaches 0 or 1; round into the open
