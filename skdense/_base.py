@@ -1,53 +1,61 @@
 """The estimator base shared by skdense's classifier and regressor.
 
-It turns constructor parameters into a network, a penalty, dropout and an
-optimizer, runs the solvers, and keeps scikit-learn's MLP fitted attributes.
-Everything that differs between classification and regression (targets,
-output layer, scoring) lives in the subclasses.
+It holds the parameters, validates them and the data, dispatches a fit to a
+solver (:mod:`~skdense._training` or :mod:`~skdense._lbfgs`), copies the
+fitted attributes back, and offers the prediction methods over
+:mod:`~skdense._inference`. Everything that differs between classification
+and regression (targets, output layer, scoring) lives in the subclasses.
 """
 
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
-import copy
-import time
-import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from ._dropout import RowKeyedDropout
+from ._inference import (
+    has_dropout,
+    monte_carlo_mean_std,
+    monte_carlo_seed,
+    predict_in_chunks,
+)
+from ._lbfgs import fit_lbfgs
 from ._losses import OUTPUT_ACTIVATIONS
 from ._network import DenseNetwork
-from ._optimizers import AdamOptimizer, SGDOptimizer
-from ._params import validate_parameters
+from ._optimizers import make_optimizer
+from ._params import check_solver_options, resolve_keep_probs, validate_parameters
 from ._penalties import make_penalty
 from ._persistence import check_version
-from ._training import Epoch
+from ._training import (
+    FitState,
+    LoopSettings,
+    StochasticSolver,
+    TrainingSet,
+    ValidationSet,
+    split_validation,
+)
 from ._validation import check_sample_weight, errors_name
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-_PREDICT_CHUNK = 2048
 _X_FORMATS = dict(accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
-_MC_CHUNK_ELEMENTS = 2**16  # stacked activations per chunk: cache-sized (measured)
-_MC_STREAM = 0x4D43  # separates the Monte-Carlo stream from training's
-
-
-def _has_dropout(keep_probs):
-    return min(keep_probs, default=1.0) < 1.0
-
-
-def _as_list(value):
-    return [value] if np.ndim(value) == 0 else list(value)
+# Fitted attributes that mirror the loop state of a FitState field.
+_STATE_ATTRIBUTES = {
+    "n_iter_": "n_iter",
+    "t_": "t",
+    "loss_curve_": "loss_curve",
+    "best_loss_": "best_loss",
+    "validation_scores_": "validation_scores",
+    "best_validation_score_": "best_validation_score",
+    "_no_improvement_count": "no_improvement_count",
+}
 
 
 class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
@@ -119,7 +127,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
 
     @abstractmethod
     def _validate_input(self, X, y, incremental, reset, classes):
-        """Validated ``X``, ``y``, and the targets as a 2-D array of X's dtype.
+        """Validated ``X``, ``y``, and the training :class:`Targets`.
 
         ``reset`` is True when the fit starts from scratch; ``classes`` is
         partial_fit's argument (classifiers only).
@@ -130,62 +138,57 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         """Name of the output activation, from the fitted targets."""
 
     @abstractmethod
-    def _score(self, X, y, sample_weight):
-        """Validation score used by early stopping (higher is better)."""
+    def _score(self, output, validation):
+        """Validation score of the network ``output`` (higher is better)."""
 
-    def _target_weights(self, y, sample_weight, incremental, dtype):
+    def _target_weights(self, targets, sample_weight, incremental, dtype):
         """Per-sample weights to train with (None: all equal)."""
         return sample_weight
 
-    def _validation_targets(self, Y):
+    def _validation_y(self, targets):
         """Targets of the validation split in the form :meth:`_score` takes."""
-        return Y
+        return targets.values
 
-    # ----------------------------------------------------------- validation
+    def _stratify(self, y, targets):
+        """Labels to stratify the validation split by, or None."""
+        return None
 
-    def _keep_probs(self, n_hidden):
-        keep_probs = [float(p) for p in _as_list(self.keep_prob)]
-        if len(keep_probs) == 1:
-            return keep_probs * n_hidden
-        if len(keep_probs) != n_hidden:
-            raise ValueError(
-                f"keep_prob must be one float or one value per hidden layer "
-                f"({n_hidden} here); got {len(keep_probs)} values: {self.keep_prob!r}."
+    # ----------------------------------------------------------- fitting
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        saved_state = dict(self.__dict__)
+        try:
+            first_pass, network, keep_probs, X, y, data = self._prepare(
+                X, y, sample_weight, incremental, classes
             )
-        return keep_probs
-
-    def _check_solver_options(self, keep_probs, incremental):
-        if self.solver == "lbfgs":
-            if self.penalty not in (None, "l2"):
-                raise ValueError(
-                    f"solver='lbfgs' supports penalty=None or 'l2' only; got "
-                    f"penalty={self.penalty!r}. Use solver='adam' or 'sgd', which "
-                    "handle the L1 part with a proximal step."
-                )
-            if _has_dropout(keep_probs):
-                raise ValueError(
-                    f"solver='lbfgs' cannot train with dropout; got "
-                    f"keep_prob={self.keep_prob!r}. Use solver='adam' or 'sgd', or "
-                    "keep_prob=1.0."
-                )
-        if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True.")
+        except BaseException:
+            # Validation may have set attributes (classes_, n_features_in_, ...):
+            # a failed call leaves the estimator exactly as it was.
+            self.__dict__.clear()
+            self.__dict__.update(saved_state)
+            raise
+        with self._thread_limit():
+            self._train(first_pass, network, keep_probs, y, data, incremental)
+        return self
 
     def _prepare(self, X, y, sample_weight, incremental, classes):
         """Validate everything a fit needs; return what the solvers take."""
-        validate_parameters(self.get_params(deep=False))
-        hidden_sizes = _as_list(self.hidden_layer_sizes)
-        keep_probs = self._keep_probs(len(hidden_sizes))
-        self._check_solver_options(keep_probs, incremental)
+        params = self.get_params(deep=False)
+        validate_parameters(params)
+        hidden_sizes = np.atleast_1d(self.hidden_layer_sizes).tolist()
+        keep_probs = resolve_keep_probs(self.keep_prob, len(hidden_sizes))
+        check_solver_options(params, keep_probs, incremental)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
-        X, y, Y = self._validate_input(X, y, incremental, first_pass, classes)
+        X, y, targets = self._validate_input(X, y, incremental, first_pass, classes)
         if sp.issparse(X):
             X = X.tocsr()
         sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-        sample_weight = self._target_weights(y, sample_weight, incremental, X.dtype)
-        layer_sizes = [X.shape[1], *hidden_sizes, Y.shape[1]]
+        sample_weight = self._target_weights(
+            targets, sample_weight, incremental, X.dtype
+        )
+        layer_sizes = [X.shape[1], *hidden_sizes, targets.n_outputs]
         if not first_pass:
             expected = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
             if layer_sizes != expected:
@@ -197,28 +200,8 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         network = DenseNetwork(
             layer_sizes, self.activation, self._output_activation(), X.dtype
         )
-        return first_pass, network, keep_probs, X, Y, sample_weight
-
-    # ----------------------------------------------------------- fitting
-
-    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
-        saved_state = dict(self.__dict__)
-        try:
-            first_pass, network, keep_probs, X, Y, sample_weight = self._prepare(
-                X, y, sample_weight, incremental, classes
-            )
-        except BaseException:
-            # Validation may have set attributes (classes_, n_features_in_, ...):
-            # a failed call leaves the estimator exactly as it was.
-            self.__dict__.clear()
-            self.__dict__.update(saved_state)
-            raise
-
-        with self._thread_limit():
-            self._train(
-                first_pass, network, keep_probs, X, Y, sample_weight, incremental
-            )
-        return self
+        data = TrainingSet(X, targets, sample_weight)
+        return first_pass, network, keep_probs, X, y, data
 
     def _thread_limit(self):
         """Limit BLAS to ``n_threads`` threads for one call (None: as it is)."""
@@ -226,261 +209,114 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             return contextlib.nullcontext()
         return threadpool_limits(limits=self.n_threads, user_api="blas")
 
-    def _train(self, first_pass, network, keep_probs, X, Y, sample_weight, incremental):
+    def _train(self, first_pass, network, keep_probs, y, data, incremental):
         random_state = check_random_state(self.random_state)
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
         if first_pass:
             theta = network.initial_params(random_state)
-            self._initialize(network)
+            self.n_outputs_ = network.layer_sizes[-1]
+            self.n_layers_ = len(network.layer_sizes)
+            self.out_activation_ = network.output
+            state = FitState.fresh(self.early_stopping and stochastic)
         else:
             theta = network.pack(self.coefs_, self.intercepts_)
+            # Attributes set by hand (as scikit-learn's own tests do) may be few.
+            state = FitState()
+            for attribute, field in _STATE_ATTRIBUTES.items():
+                setattr(state, field, getattr(self, attribute, getattr(state, field)))
         self.coefs_, self.intercepts_ = network.unpack(theta)
-
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(network, theta, X, Y, sample_weight)
-        else:
+        if stochastic:
             self._fit_stochastic(
-                network,
-                theta,
-                X,
-                Y,
-                sample_weight,
-                keep_probs,
-                incremental,
-                random_state,
+                network, theta, state, keep_probs, y, data, incremental, random_state
             )
-
-    def _initialize(self, network):
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.n_outputs_ = network.layer_sizes[-1]
-        self.n_layers_ = len(network.layer_sizes)
-        self.out_activation_ = network.output
-        self.loss_curve_ = []
-        self._no_improvement_count = 0
-        if self.early_stopping and self.solver in _STOCHASTIC_SOLVERS:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
         else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = np.inf
-
-    def _make_optimizer(self, network):
-        if self.solver == "sgd":
-            return SGDOptimizer(
-                network.n_params,
-                network.dtype,
-                self.learning_rate_init,
-                self.learning_rate,
-                self.momentum,
-                self.nesterovs_momentum,
-                self.power_t,
-            )
-        return AdamOptimizer(
-            network.n_params,
-            network.dtype,
-            self.learning_rate_init,
-            self.beta_1,
-            self.beta_2,
-            self.epsilon,
-        )
-
-    def _split_validation(self, X, Y, sample_weight, random_state):
-        """Training and validation sets; the latter is None without early stopping."""
-        if not self.early_stopping:
-            return (X, Y, sample_weight), None
-        # As scikit-learn's MLP: stratify single-column targets only.
-        stratify = Y[:, 0] if self._stratify_validation() and Y.shape[1] == 1 else None
-        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-        parts = train_test_split(
-            *arrays,
-            random_state=random_state,
-            test_size=self.validation_fraction,
-            stratify=stratify,
-        )
-        train, valid = parts[0::2], parts[1::2]
-        if valid[0].shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small: increase validation_fraction "
-                f"(got {self.validation_fraction}) or the size of the dataset."
-            )
-        if sample_weight is None:
-            train, valid = [*train, None], [*valid, None]
-        valid[1] = self._validation_targets(valid[1])
-        return tuple(train), tuple(valid)
-
-    def _stratify_validation(self):
-        return False
-
-    def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        if self.batch_size > n_samples:
-            warnings.warn(
-                f"batch_size={self.batch_size} is larger than the {n_samples} "
-                "training samples: it is clipped to the number of samples.",
-                UserWarning,
-            )
-        return int(np.clip(self.batch_size, 1, n_samples))
+            self._fit_lbfgs(network, theta, state, data)
+        for attribute, field in _STATE_ATTRIBUTES.items():
+            setattr(self, attribute, getattr(state, field))
+        if state.loss is not None:
+            self.loss_ = state.loss
+        if state.diverged:  # the optimizer's state may be broken too
+            self.__dict__.pop("_optimizer", None)
+            self.__dict__.pop("_engine", None)
 
     def _fit_stochastic(
-        self,
-        network,
-        theta,
-        X,
-        Y,
-        sample_weight,
-        keep_probs,
-        incremental,
-        random_state,
+        self, network, theta, state, keep_probs, y, data, incremental, random_state
     ):
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._make_optimizer(network)
-        dropout = None
-        if _has_dropout(keep_probs):
-            seed = random_state.randint(2**31 - 1)
-            dropout = RowKeyedDropout(keep_probs, network.layer_sizes[1:-1], seed)
-        (X, Y, sample_weight), validation = self._split_validation(
-            X, Y, sample_weight, random_state
-        )
-        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
-        epoch = Epoch(network, penalty, self._optimizer, dropout, X, Y, sample_weight)
-        batch_size = self._batch_size(X.shape[0])
-        order = np.arange(X.shape[0]) if self.shuffle else None
-        # Weights to fall back on: with early stopping, those of the best
-        # validation score (MLP's rule); otherwise, if training diverges, those
-        # at the start of the epoch with the lowest loss.
-        fallback, lowest_loss = theta.copy(), np.inf
-
-        self.n_iter_ = 0
-        for _ in range(self.max_iter):
-            started = time.perf_counter()
-            epoch_start = theta.copy()
-            if order is not None:
-                random_state.shuffle(order)
-            # Masks are keyed by the count of epochs trained, not samples seen:
-            # a weighted sample and its copies must see the same masks.
-            loss = epoch.run(theta, order, batch_size, len(self.loss_curve_))
-            if loss is None:
-                theta[...] = fallback
-                self._diverged()
-                break
-            if validation is None and loss < lowest_loss:
-                fallback, lowest_loss = epoch_start, loss
-            self.n_iter_ += 1
-            self.t_ += X.shape[0]
-            self.loss_ = loss
-            self.loss_curve_.append(loss)
-            if self._update_no_improvement_count(validation):
-                fallback[...] = theta
-            self._print_progress(time.perf_counter() - started)
-            self._optimizer.iteration_ends(self.t_)
-            if self._should_stop() or incremental:
-                break
-            if self.n_iter_ == self.max_iter:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                    "reached and the optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                )
-        if validation is not None:
-            theta[...] = fallback
-
-    def _diverged(self):
-        self.__dict__.pop("_optimizer", None)  # its state may be broken too
-        warnings.warn(
-            f"Training diverged at epoch {self.n_iter_ + 1}: the loss or the "
-            "weights became infinite or NaN. The weights with the best loss (or "
-            "validation score) so far are kept. Lower learning_rate_init or "
-            "scale the features.",
-            ConvergenceWarning,
-        )
-
-    def _update_no_improvement_count(self, validation):
-        """Count epochs without improvement; True if the validation score is a
-        new best (the weights to keep with early stopping)."""
-        new_best = False
-        if validation is not None:
-            score = self._score(*validation)
-            self.validation_scores_.append(score)
-            improved = score >= self.best_validation_score_ + self.tol
-            new_best = score > self.best_validation_score_
-            self.best_validation_score_ = max(score, self.best_validation_score_)
-        else:
-            improved = self.loss_curve_[-1] <= self.best_loss_ - self.tol
-            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
-        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-        return new_best
-
-    def _should_stop(self):
-        if self._no_improvement_count <= self.n_iter_no_change:
-            return False
-        watched = "Validation score" if self.early_stopping else "Training loss"
-        message = (
-            f"{watched} did not improve more than tol={self.tol:f} for "
-            f"{self.n_iter_no_change} consecutive epochs."
-        )
-        if self._optimizer.trigger_stopping(message, self.verbose):
-            return True
-        self._no_improvement_count = 0
-        return False
-
-    def _print_progress(self, seconds):
-        if not self.verbose:
-            return
-        line = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
-        if self.validation_scores_:
-            line += f", validation score = {self.validation_scores_[-1]:.6f}"
-        print(f"{line}, time = {seconds:.3f}s")
-
-    def _fit_lbfgs(self, network, theta, X, Y, sample_weight):
-        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
-        grad = np.empty_like(theta)
-        start = theta.copy()
-
-        def objective(flat):
-            theta[...] = flat
-            # L-BFGS's line search may try a step that overflows: it sees an
-            # infinite loss and backs off, so NumPy need not warn.
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss = network.loss_gradient(theta, X, Y, sample_weight, penalty, grad)
-            return loss, grad.astype(np.float64)
-
-        def record(intermediate_result):
-            self.loss_curve_.append(float(intermediate_result.fun))
-            if self.verbose:
-                print(
-                    f"Iteration {len(self.loss_curve_)}, "
-                    f"loss = {self.loss_curve_[-1]:.8f}"
-                )
-
-        result = scipy.optimize.minimize(
-            objective,
-            theta.astype(np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            callback=record,
-            options={
-                "maxfun": self.max_fun,
-                "maxiter": self.max_iter,
-                "gtol": self.tol,
-            },
-        )
-        theta[...] = result.x
-        self.n_iter_ = min(result.nit, self.max_iter)
-        self.loss_ = float(result.fun)
-        if not np.isfinite(theta).all() or not np.isfinite(self.loss_):
-            theta[...] = start
-            self._diverged()
-        elif result.status != 0:
-            warnings.warn(
-                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
-                f"(status={result.status}): {result.message}. Increase max_iter "
-                f"(now {self.max_iter}) or max_fun (now {self.max_fun}), or scale "
-                "the data.",
-                ConvergenceWarning,
+        solver = self._stochastic_solver(network, keep_probs, incremental)
+        if solver.dropout is not None:
+            solver.dropout.reseed(random_state.randint(2**31 - 1))
+        validation = None
+        if self.early_stopping:
+            stratify = self._stratify(y, data.targets)
+            data, held_out = split_validation(
+                data, self.validation_fraction, stratify, random_state
             )
+            validation = ValidationSet(
+                held_out.X, self._validation_y(held_out.targets), held_out.sample_weight
+            )
+            if state.validation_scores is None:  # warm start of a fit without
+                state.validation_scores, state.best_validation_score = [], -np.inf
+        settings = LoopSettings(
+            self.max_iter,
+            self.batch_size,
+            self.shuffle,
+            self.tol,
+            self.n_iter_no_change,
+            self.verbose,
+        )
+        solver.run(theta, state, settings, data, validation, random_state, incremental)
+
+    def _stochastic_solver(self, network, keep_probs, incremental):
+        """The solver of the last call if it fits this one, else a new one.
+
+        ``partial_fit`` on block after block reuses one solver: its network,
+        buffers and optimizer are built once. It is never pickled.
+        """
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = make_optimizer(
+                self.get_params(), network.n_params, network.dtype
+            )
+        key = (
+            tuple(network.layer_sizes),
+            network.activation,
+            network.output,
+            network.dtype,
+            self.penalty,
+            self.alpha,
+            self.l1_ratio,
+            tuple(keep_probs),
+            id(self._optimizer),
+        )
+        engine = self.__dict__.get("_engine")
+        if engine is None or engine[0] != key:
+            dropout = None
+            if has_dropout(keep_probs):
+                dropout = RowKeyedDropout(keep_probs, network.layer_sizes[1:-1], 0)
+            penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+            solver = StochasticSolver(
+                network, penalty, self._optimizer, dropout, self._score
+            )
+            engine = self._engine = (key, solver)
+        return engine[1]
+
+    def _fit_lbfgs(self, network, theta, state, data):
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+        Y = data.targets.dense(network.dtype)
+        result = fit_lbfgs(
+            network,
+            theta,
+            data.X,
+            Y,
+            data.sample_weight,
+            penalty,
+            self,
+            state.loss_curve,
+        )
+        state.n_iter, state.loss, state.diverged = (
+            result.n_iter,
+            result.loss,
+            result.diverged,
+        )
 
     # ----------------------------------------------------------- prediction
 
@@ -510,64 +346,46 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
 
     def _in_row_chunks(self, X, finish, n_columns):
         """``finish(logits)`` of the fitted network for ``X`` (no dropout)."""
-        network = self._prediction_network()
-
-        def compute(rows):
-            return (finish(network.logits(self.coefs_, self.intercepts_, rows)),)
-
-        (output,) = self._by_row_chunks(X, _PREDICT_CHUNK, compute, n_columns, 1)
-        return output
+        X = self._validated(X)
+        with self._thread_limit():
+            return predict_in_chunks(
+                self._prediction_network(),
+                self.coefs_,
+                self.intercepts_,
+                X,
+                finish,
+                n_columns,
+            )
 
     def _monte_carlo(self, X, finish, n_columns):
         """Mean and standard deviation of ``finish(logits)`` over ``mc_samples``
         forward passes with dropout left on (Monte-Carlo dropout)."""
+        keep_probs = self._fitted_keep_probs()
+        X = self._validated(X)
+        seed = monte_carlo_seed(self.random_state)
+        with self._thread_limit():
+            return monte_carlo_mean_std(
+                self._prediction_network(),
+                self.coefs_,
+                self.intercepts_,
+                X,
+                keep_probs,
+                self.mc_samples,
+                seed,
+                finish,
+                n_columns,
+            )
+
+    def _fitted_keep_probs(self):
         check_is_fitted(self)
-        keep_probs = self._keep_probs(len(self.coefs_) - 1)
-        if not _has_dropout(keep_probs):
+        keep_probs = resolve_keep_probs(self.keep_prob, len(self.coefs_) - 1)
+        if not has_dropout(keep_probs):
             raise ValueError(
                 "return_std=True needs Monte-Carlo dropout, and this model has no "
                 f"dropout (keep_prob={self.keep_prob!r}). Fit it with keep_prob < 1 "
                 "(e.g. 0.8) to get uncertainty estimates."
             )
-        network = self._prediction_network()
-        rng = self._monte_carlo_generator()
-
-        def compute(rows):
-            logits = network.mc_logits(
-                self.coefs_, self.intercepts_, rows, keep_probs, self.mc_samples, rng
-            )
-            passes = finish(logits.reshape(-1, logits.shape[2]))
-            passes = passes.reshape(self.mc_samples, -1, n_columns)
-            return passes.mean(axis=0), passes.std(axis=0)
-
-        widest = max(coef.shape[1] for coef in self.coefs_)
-        chunk = max(1, _MC_CHUNK_ELEMENTS // (self.mc_samples * widest))
-        return self._by_row_chunks(X, chunk, compute, n_columns, 2)
-
-    def _by_row_chunks(self, X, chunk_rows, compute, n_columns, n_results):
-        """Validate ``X``, then fill ``n_results`` arrays chunk by chunk of rows.
-
-        Chunks keep each layer's activations in cache and bound the memory of a
-        prediction; the results are those of a single pass.
-        """
-        X = self._validated(X)
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        results = [
-            np.empty((X.shape[0], n_columns), dtype=dtype) for _ in range(n_results)
-        ]
-        with self._thread_limit():
-            for start in range(0, X.shape[0], chunk_rows):
-                rows = slice(start, start + chunk_rows)
-                for result, part in zip(results, compute(X[rows])):
-                    result[rows] = part
-        return results
-
-    def _monte_carlo_generator(self):
-        seed = self.random_state
-        if isinstance(seed, np.random.RandomState):
-            # Draw from a copy: the estimator's own RandomState is untouched.
-            seed = copy.deepcopy(seed).randint(2**32)
-        return np.random.default_rng(None if seed is None else [seed, _MC_STREAM])
+        return keep_probs
 
     def _prediction_network(self):
         layer_sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
@@ -589,7 +407,8 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         return tags
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())
+        state.pop("_engine", None)  # rebuilt on demand; holds work buffers
         state["_skdense_version"] = _version()
         return state
 

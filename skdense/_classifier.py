@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._base import BaseDenseNet
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 from ._losses import OUTPUT_ACTIVATIONS
+from ._targets import Targets
 
 
 class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
@@ -186,8 +187,15 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             self._set_partial_fit_classes(y, classes)
         else:
             self._check_known_classes(y, classes)
-        Y = self._label_binarizer.transform(y).astype(X.dtype)
-        return X, y, Y
+        return X, y, self._targets(y)
+
+    def _targets(self, y):
+        """Class codes (or the multilabel indicator) of the labels ``y``."""
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            indicator = self._label_binarizer.transform(y)
+            return Targets(np.asarray(indicator, dtype=bool), indicator.shape[1])
+        n_outputs = 1 if len(self.classes_) <= 2 else len(self.classes_)
+        return Targets(np.searchsorted(self.classes_, y), n_outputs)
 
     def _set_partial_fit_classes(self, y, classes):
         if classes is None:
@@ -201,28 +209,20 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
     def _set_classes(self, labels):
         self._label_binarizer = LabelBinarizer().fit(labels)
         self.classes_ = self._label_binarizer.classes_
-        if (
-            self._label_binarizer.y_type_ != "multilabel-indicator"
-            and len(self.classes_) < 2
-        ):
-            raise ValueError(
-                "DenseNetClassifier needs samples of at least 2 classes; got 1 "
-                f"class: {self.classes_[0]!r}."
-            )
 
     def _check_known_classes(self, y, classes):
         if classes is not None and not np.array_equal(
-            unique_labels(classes), self.classes_
+            np.unique(classes), self.classes_
         ):
             raise ValueError(
                 f"classes={classes!r} differs from the classes of the earlier "
                 f"calls, {self.classes_!r}."
             )
-        labels = unique_labels(y)
+        labels = unique_labels(y) if y.ndim == 2 else np.unique(y)
         if self.warm_start and not set(labels) == set(self.classes_):
             raise ValueError(
-                "warm_start can only be used where y has the same classes as in "
-                f"the previous call to fit. Previously got {self.classes_}, y has "
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, `y` has "
                 f"{labels}."
             )
         unknown = np.setdiff1d(labels, self.classes_)
@@ -237,17 +237,16 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
         )
 
-    def _target_weights(self, y, sample_weight, incremental, dtype):
+    def _target_weights(self, targets, sample_weight, incremental, dtype):
         if self.class_weight is None:
             return sample_weight
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
+        if not targets.is_codes:
             raise ValueError(
                 f"class_weight={self.class_weight!r} is not supported for multilabel "
                 "targets: pass per-sample weights as sample_weight instead."
             )
-        class_index = np.searchsorted(self.classes_, y)
-        per_class = self._class_weights(class_index, sample_weight, incremental)
-        weights = per_class[class_index]
+        per_class = self._class_weights(targets.values, sample_weight, incremental)
+        weights = per_class[targets.values]
         if sample_weight is not None:
             weights = weights * sample_weight
         return weights.astype(dtype)
@@ -274,17 +273,21 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             )
         return np.array([self.class_weight.get(c, 1.0) for c in self.classes_])
 
-    def _stratify_validation(self):
-        return True
+    def _stratify(self, y, targets):
+        # As scikit-learn's MLP, stratify single-output targets only; by the
+        # user's labels, so that an error names them.
+        return y if targets.n_outputs == 1 and targets.is_codes else None
 
-    def _validation_targets(self, Y):
-        return self._label_binarizer.inverse_transform(Y)
+    def _validation_y(self, targets):
+        if targets.is_codes:
+            return self.classes_[targets.values]
+        return targets.values
 
-    def _score(self, X, y, sample_weight):
-        y_pred = self._labels(
-            self._prediction_network().predict(self.coefs_, self.intercepts_, X)
+    def _score(self, output, validation):
+        y_pred = self._labels(output)
+        return accuracy_score(
+            validation.y, y_pred, sample_weight=validation.sample_weight
         )
-        return accuracy_score(y, y_pred, sample_weight=sample_weight)
 
     # ----------------------------------------------------------- public API
 

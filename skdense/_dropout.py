@@ -105,12 +105,20 @@ class RowKeyedDropout:
 
     def __init__(self, keep_probs, hidden_sizes, seed):
         self.keep_probs = [float(p) for p in keep_probs]
+        self.hidden_sizes = [int(width) for width in hidden_sizes]
+        self._buffers = Buffers()
+        self._seed = None
+        self.reseed(seed)
+
+    def reseed(self, seed):
+        """Draw the masks of ``seed`` from now on."""
+        if seed == self._seed:
+            return
         self._unit_salts = [
             _upper_32_bits(_hash_ints(np.arange(width), salt=seed * 1024 + layer + 2))
-            for layer, width in enumerate(hidden_sizes)
+            for layer, width in enumerate(self.hidden_sizes)
         ]
         self._seed = seed
-        self._buffers = Buffers()
 
     @property
     def active(self):
@@ -131,18 +139,48 @@ class RowKeyedDropout:
         dtype : numpy dtype
             Dtype of the masks (that of the activations).
         """
-        epoch_salt = _hash_ints(np.array([epoch]), salt=self._seed)
-        row_salts = _upper_32_bits(_mix(keys ^ epoch_salt))
-        return [
-            None if keep == 1.0 else self._mask(layer, row_salts, keep, dtype)
-            for layer, keep in enumerate(self.keep_probs)
-        ]
+        row_salts = self._row_salts(keys, epoch)
+        masks = []
+        for layer, keep in enumerate(self.keep_probs):
+            if keep == 1.0:
+                masks.append(None)
+                continue
+            shape = (len(row_salts), len(self._unit_salts[layer]))
+            kept = self._buffers.get("kept", *shape, dtype=bool)
+            self._keep(layer, row_salts, keep, kept)
+            mask = self._buffers.get(f"mask{layer}", *shape, dtype=dtype)
+            masks.append(np.multiply(kept, np.dtype(dtype).type(1.0 / keep), out=mask))
+        return masks
 
-    def _mask(self, layer, row_salts, keep, dtype):
+    def kept_units(self, keys, epochs, dtype):
+        """1 where a unit is kept and 0 where it is dropped, unscaled, for the
+        rows stacked epoch after epoch (``len(epochs) * len(keys)`` rows).
+
+        The decisions are those :meth:`masks` takes. Monte-Carlo dropout uses
+        this form with the ``1 / keep_prob`` scale moved into the weights.
+        """
+        row_salts = self._row_salts(keys, epochs)
+        flags = []
+        for layer, keep in enumerate(self.keep_probs):
+            if keep == 1.0:
+                flags.append(None)
+                continue
+            shape = (len(row_salts), len(self._unit_salts[layer]))
+            out = self._buffers.get(f"kept{layer}", *shape, dtype=dtype)
+            flags.append(self._keep(layer, row_salts, keep, out))
+        return flags
+
+    def _row_salts(self, keys, epochs):
+        epoch_salts = _hash_ints(np.atleast_1d(epochs), salt=self._seed)
+        salted = keys[None, :] ^ epoch_salts[:, None]
+        return _upper_32_bits(_mix(salted.ravel()))
+
+    def _keep(self, layer, row_salts, keep, out):
+        """Write into ``out`` whether each (row, unit) of ``layer`` is kept."""
         # A light 32-bit hash (two multiply rounds of murmur3's finaliser) of
         # row salt + unit salt: both are already well mixed, and the top bits
         # that the threshold compares depend on every input bit.
-        shape = (len(row_salts), len(self._unit_salts[layer]))
+        shape = out.shape
         hashes = self._buffers.get("hash", *shape, dtype=np.uint32)
         shifted = self._buffers.get("shifted", *shape, dtype=np.uint32)
         np.add(row_salts[:, None], self._unit_salts[layer][None, :], out=hashes)
@@ -150,10 +188,5 @@ class RowKeyedDropout:
         np.right_shift(hashes, np.uint32(15), out=shifted)
         np.bitwise_xor(hashes, shifted, out=hashes)
         np.multiply(hashes, _FMIX_2, out=hashes)
-        kept = np.less(
-            hashes,
-            np.uint32(min(int(keep * 2.0**32), 2**32 - 1)),
-            out=self._buffers.get("kept", *shape, dtype=bool),
-        )
-        mask = self._buffers.get(f"mask{layer}", *shape, dtype=dtype)
-        return np.multiply(kept, np.dtype(dtype).type(1.0 / keep), out=mask)
+        threshold = np.uint32(min(int(keep * 2.0**32), 2**32 - 1))
+        return np.less(hashes, threshold, out=out, casting="unsafe")

@@ -133,29 +133,46 @@ class DenseNetwork:
         """Output layer's values before its activation, for ``X``, no dropout."""
         return self._forward(coefs, intercepts, X)[2]
 
-    def mc_logits(self, coefs, intercepts, X, keep_probs, n_passes, rng):
+    def mc_logits(self, coefs, intercepts, X, n_passes, kept):
         """Logits of ``n_passes`` forward passes with dropout left on.
 
         All passes run together: the first layer (before any dropout) is
         computed once, and every later layer is one matrix product over the
-        ``n_passes * n_samples`` stacked rows.
+        ``n_passes * n_samples`` stacked rows, pass after pass.
+
+        Parameters
+        ----------
+        coefs : list of ndarray
+            Weights, each layer after a dropped one already scaled by
+            ``1 / keep_prob`` (inverted dropout moved into the weights).
+        kept : list of (ndarray or None)
+            Per hidden layer, 1 for a kept unit and 0 for a dropped one, shape
+            ``(n_passes * n_samples, width)``; None for a layer without dropout.
 
         Returns
         -------
         logits : ndarray of shape (n_passes, n_samples, n_outputs)
+            A work buffer of the network, overwritten by the next call.
         """
         n_rows = X.shape[0]
-        Z = _matmul(X, coefs[0])
+        Z = _matmul(X, coefs[0], out=self._buffer("mc0", n_rows, coefs[0].shape[1]))
         Z += intercepts[0]
         for layer in range(1, self.n_layers):
             ACTIVATIONS[self.activation](Z)
-            if layer == 1:
-                Z = np.tile(Z, (n_passes, 1))  # pass after pass, a copy per pass
-            keep = keep_probs[layer - 1]
-            if keep < 1.0:
-                Z *= rng.random(Z.shape, dtype=self.dtype) < keep
-                Z *= self.dtype.type(1.0 / keep)
-            Z = Z @ coefs[layer]
+            flags = kept[layer - 1]
+            if layer == 1:  # one copy of the first layer per pass, masked
+                stacked = self._buffer("mc_stacked", n_passes * n_rows, Z.shape[1])
+                passes = stacked.reshape(n_passes, *Z.shape)
+                if flags is None:
+                    passes[...] = Z
+                else:
+                    np.multiply(Z, flags.reshape(passes.shape), out=passes)
+                Z = stacked
+            elif flags is not None:
+                Z *= flags
+            width = coefs[layer].shape[1]
+            out = self._buffer(f"mc{layer}", n_passes * n_rows, width)
+            Z = np.matmul(Z, coefs[layer], out=out)
             Z += intercepts[layer]
         return Z.reshape(n_passes, n_rows, -1)
 

@@ -10,6 +10,8 @@ Adam's own diagonal metric).
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import copy
+
 import numpy as np
 
 
@@ -42,6 +44,18 @@ class BaseOptimizer:
         if verbose:
             print(msg + " Stopping.")
         return True
+
+    def snapshot(self):
+        """A copy of the optimizer's state, for :meth:`restore`."""
+        return copy.deepcopy(self.__getstate__())
+
+    def restore(self, snapshot):
+        """Return to the state of :meth:`snapshot` (arrays are written in place)."""
+        for name, value in snapshot.items():
+            if isinstance(value, np.ndarray):
+                getattr(self, name)[...] = value
+            else:
+                setattr(self, name, value)
 
     def _scratch(self, grad, name="_buffer"):
         """A work array like ``grad``, kept between steps but not pickled."""
@@ -182,3 +196,25 @@ class AdamOptimizer(BaseOptimizer):
         update = np.multiply(self.ms, -self.learning_rate, out=work)
         update /= denominator
         return update
+
+
+def make_optimizer(params, n_params, dtype):
+    """The optimizer that the estimator parameters ``params`` ask for."""
+    if params["solver"] == "sgd":
+        return SGDOptimizer(
+            n_params,
+            dtype,
+            params["learning_rate_init"],
+            params["learning_rate"],
+            params["momentum"],
+            params["nesterovs_momentum"],
+            params["power_t"],
+        )
+    return AdamOptimizer(
+        n_params,
+        dtype,
+        params["learning_rate_init"],
+        params["beta_1"],
+        params["beta_2"],
+        params["epsilon"],
+    )

@@ -223,3 +223,35 @@ def validate_parameters(params, constraints=PARAMETER_CONSTRAINTS):
     for name, value in params.items():
         if name in constraints:
             constraints[name].check(name, value)
+
+
+def resolve_keep_probs(keep_prob, n_hidden):
+    """``keep_prob`` as one float per hidden layer."""
+    keep_probs = [float(p) for p in np.atleast_1d(keep_prob)]
+    if len(keep_probs) == 1:
+        return keep_probs * n_hidden
+    if len(keep_probs) != n_hidden:
+        raise ValueError(
+            f"keep_prob must be one float or one value per hidden layer "
+            f"({n_hidden} here); got {len(keep_probs)} values: {keep_prob!r}."
+        )
+    return keep_probs
+
+
+def check_solver_options(params, keep_probs, incremental):
+    """Refuse the combinations of parameters that a solver cannot train."""
+    if params["solver"] == "lbfgs":
+        if params["penalty"] not in (None, "l2"):
+            raise ValueError(
+                f"solver='lbfgs' supports penalty=None or 'l2' only; got "
+                f"penalty={params['penalty']!r}. Use solver='adam' or 'sgd', which "
+                "handle the L1 part with a proximal step."
+            )
+        if min(keep_probs, default=1.0) < 1.0:
+            raise ValueError(
+                f"solver='lbfgs' cannot train with dropout; got "
+                f"keep_prob={params['keep_prob']!r}. Use solver='adam' or 'sgd', "
+                "or keep_prob=1.0."
+            )
+    if incremental and params["early_stopping"]:
+        raise ValueError("partial_fit does not support early_stopping=True.")

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseDenseNet
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
+from ._targets import Targets
 from ._validation import errors_name
 
 
@@ -177,16 +178,15 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
                 "loss='poisson' needs targets y >= 0; got negative values such as "
                 f"{Y[Y < 0][0]!r}."
             )
-        return X, y, Y
+        return X, y, Targets(Y, Y.shape[1])
 
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
 
-    def _score(self, X, y, sample_weight):
-        y_pred = self._prediction_network().predict(self.coefs_, self.intercepts_, X)
-        if not np.isfinite(y_pred).all():
+    def _score(self, output, validation):
+        if not np.isfinite(output).all():
             return np.nan
-        return r2_score(y, y_pred, sample_weight=sample_weight)
+        return r2_score(validation.y, output, sample_weight=validation.sample_weight)
 
     # ----------------------------------------------------------- public API
 

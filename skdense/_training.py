@@ -1,42 +1,175 @@
-"""One epoch of a stochastic solver: batches, dropout masks, steps, the L1 prox."""
+"""The stochastic solver: it owns a fit's loop state and runs epochs of batches.
+
+The estimator validates the data, builds a :class:`StochasticSolver` (network,
+optimizer, penalty, dropout and the work buffers of the batch loop) and hands
+it a :class:`FitState` holding what the loop counts and remembers: epochs,
+samples seen, the loss curve, the best loss or validation score, the epochs
+without improvement. After :meth:`StochasticSolver.run` the estimator copies
+that state back into its fitted attributes. The solver itself is reused by
+consecutive ``partial_fit`` calls, so a stream of small blocks pays for its
+buffers once; it is never pickled.
+
+Which weights a run ends with:
+
+- with a validation set, those of the best validation score (MLP's rule);
+- if the loss or the weights become non-finite, the best weights so far (the
+  start of the epoch with the lowest loss, or the best validation weights);
+- if the user interrupts it (``KeyboardInterrupt``), the weights at the end of
+  the last whole epoch, with the optimizer's state of that moment, so that
+  ``n_iter_``, ``loss_curve_`` and the weights agree (or, with a validation
+  set, the best validation weights).
+"""
 
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import time
+import warnings
+from dataclasses import dataclass, field
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 
 from ._buffers import Buffers
 from ._dropout import row_keys
 
 
-class Epoch:
-    """One pass of a stochastic solver over the training set."""
+@dataclass
+class TrainingSet:
+    """Inputs, :class:`~skdense._targets.Targets` and sample weights (or None)."""
 
-    def __init__(self, network, penalty, optimizer, dropout, X, Y, sample_weight):
+    X: object
+    targets: object
+    sample_weight: object = None
+    keys: object = None  # row keys, set when dropout needs them
+
+    def __len__(self):
+        return self.X.shape[0]
+
+
+@dataclass
+class ValidationSet:
+    """Held-out data for early stopping; ``y`` as the estimator's scorer takes it."""
+
+    X: object
+    y: object
+    sample_weight: object = None
+
+
+@dataclass
+class FitState:
+    """What the epoch loop counts and remembers across epochs and calls."""
+
+    n_iter: int = 0
+    t: int = 0
+    loss: float = None
+    loss_curve: list = field(default_factory=list)
+    best_loss: float = np.inf
+    validation_scores: list = None
+    best_validation_score: float = None
+    no_improvement_count: int = 0
+    diverged: bool = False
+
+    @classmethod
+    def fresh(cls, early_stopping):
+        if early_stopping:
+            return cls(
+                best_loss=None, validation_scores=[], best_validation_score=-np.inf
+            )
+        return cls()
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """The estimator parameters that steer the epoch loop."""
+
+    max_iter: int
+    batch_size: object
+    shuffle: bool
+    tol: float
+    n_iter_no_change: int
+    verbose: bool
+
+
+def split_validation(train, fraction, stratify, random_state):
+    """Split ``train`` into training and validation :class:`TrainingSet` s.
+
+    ``stratify``: labels to stratify by, or None.
+    """
+    index = np.arange(len(train))
+    train_rows, valid_rows = train_test_split(
+        index, random_state=random_state, test_size=fraction, stratify=stratify
+    )
+    if len(valid_rows) < 2:
+        raise ValueError(
+            "The validation set is too small: increase validation_fraction "
+            f"(got {fraction}) or the size of the dataset."
+        )
+    return _subset(train, train_rows), _subset(train, valid_rows)
+
+
+def _subset(data, rows):
+    weights = data.sample_weight
+    return TrainingSet(
+        _take_rows(data.X, rows),
+        data.targets.subset(rows),
+        None if weights is None else weights[rows],
+    )
+
+
+def _take_rows(X, rows):
+    return X[rows] if sp.issparse(X) else np.take(X, rows, axis=0)
+
+
+def warn_diverged(epoch):
+    warnings.warn(
+        f"Training diverged at epoch {epoch}: the loss or the weights became "
+        "infinite or NaN. The weights with the best loss (or validation score) "
+        "so far are kept. Lower learning_rate_init or scale the features.",
+        ConvergenceWarning,
+    )
+
+
+class BatchLoop:
+    """One pass over a training set, batch by batch, in reused buffers.
+
+    Parameters
+    ----------
+    network : DenseNetwork
+    penalty : Penalty
+    optimizer : BaseOptimizer
+    dropout : RowKeyedDropout or None
+    """
+
+    def __init__(self, network, penalty, optimizer, dropout):
         self.network = network
         self.penalty = penalty
         self.optimizer = optimizer
         self.dropout = dropout
-        self.X, self.Y, self.sample_weight = X, Y, sample_weight
-        self.keys = row_keys(X) if dropout is not None else None
         self.grad = np.empty(network.n_params, dtype=network.dtype)
         self._buffers = Buffers()
 
-    def run(self, theta, order, batch_size, epoch_key):
+    def prepare(self, data):
+        """Compute what the batches of ``data`` need once (its row keys)."""
+        if self.dropout is not None and data.keys is None:
+            data.keys = row_keys(data.X)
+
+    def run(self, theta, data, order, batch_size, epoch_key):
         """Train on every batch; return the mean batch loss (None if it diverged).
 
         Overflow is not reported by NumPy here: a diverging run is detected
-        (non-finite loss or weights) and reported once, clearly, by the caller.
+        (non-finite loss or weights) and reported once, clearly, by the solver.
         """
-        n_samples = self.X.shape[0]
+        n_samples = len(data)
         total = 0.0
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n_samples, batch_size):
                 rows = slice(start, start + batch_size)
                 if order is not None:
                     rows = order[rows]
-                batch_loss = self._train_batch(theta, rows, epoch_key)
+                batch_loss = self._train_batch(theta, data, rows, epoch_key)
                 if not np.isfinite(batch_loss):
                     return None
                 total += batch_loss * (min(start + batch_size, n_samples) - start)
@@ -51,14 +184,18 @@ class Epoch:
         out = self._buffers.get(name, len(rows), *array.shape[1:], dtype=array.dtype)
         return np.take(array, rows, axis=0, out=out)
 
-    def _train_batch(self, theta, rows, epoch_key):
-        X, Y = self._rows("X", self.X, rows), self._rows("Y", self.Y, rows)
+    def _train_batch(self, theta, data, rows, epoch_key):
+        X = self._rows("X", data.X, rows)
+        Y = self._buffers.get(
+            "Y", X.shape[0], data.targets.n_outputs, dtype=self.network.dtype
+        )
+        data.targets.take(rows, Y)
         weights = None
-        if self.sample_weight is not None:
-            weights = self._rows("weights", self.sample_weight, rows)
+        if data.sample_weight is not None:
+            weights = self._rows("weights", data.sample_weight, rows)
         masks = None
         if self.dropout is not None:
-            masks = self.dropout.masks(self.keys[rows], epoch_key, self.network.dtype)
+            masks = self.dropout.masks(data.keys[rows], epoch_key, self.network.dtype)
         loss = self.network.loss_gradient(
             theta, X, Y, weights, self.penalty, self.grad, masks, include_l1=False
         )
@@ -71,3 +208,135 @@ class Epoch:
             steps = self.optimizer.step_sizes(0, n_coefs) / weight_sum
             self.penalty.prox(theta[:n_coefs], steps)
         return loss
+
+
+class StochasticSolver:
+    """A stochastic fit: epochs over a :class:`BatchLoop`, with early stopping.
+
+    Parameters
+    ----------
+    network : DenseNetwork
+    penalty : Penalty
+    optimizer : BaseOptimizer
+        Updated in place; the estimator keeps it between calls.
+    dropout : RowKeyedDropout or None
+    scorer : callable or None
+        ``scorer(output, validation)``: the validation score (higher is
+        better) of the network's ``output`` on a :class:`ValidationSet`.
+    """
+
+    def __init__(self, network, penalty, optimizer, dropout, scorer=None):
+        self.network = network
+        self.optimizer = optimizer
+        self.dropout = dropout
+        self.scorer = scorer
+        self.batches = BatchLoop(network, penalty, optimizer, dropout)
+
+    def run(self, theta, state, settings, train, validation, random_state, once=False):
+        """Train ``theta`` in place for up to ``settings.max_iter`` epochs.
+
+        ``once``: a single epoch (``partial_fit``), without the max_iter warning.
+        """
+        self.batches.prepare(train)
+        batch_size = _batch_size(settings.batch_size, len(train))
+        order = np.arange(len(train)) if settings.shuffle else None
+        # With a validation set, the best validation weights; otherwise the start
+        # of the epoch with the lowest loss (used only if training diverges).
+        fallback, lowest_loss = theta.copy(), np.inf
+        epoch_start, optimizer_start = fallback, self.optimizer.snapshot()
+        state.n_iter = 0
+        try:
+            for _ in range(settings.max_iter):
+                started = time.perf_counter()
+                epoch_start = theta.copy()
+                optimizer_start = self.optimizer.snapshot()
+                if order is not None:
+                    random_state.shuffle(order)
+                # Masks are keyed by the count of epochs trained, not samples
+                # seen: a weighted sample and its copies must see the same masks.
+                loss = self.batches.run(
+                    theta, train, order, batch_size, len(state.loss_curve)
+                )
+                if loss is None:
+                    theta[...] = fallback
+                    state.diverged = True
+                    warn_diverged(state.n_iter + 1)
+                    break
+                if validation is None and loss < lowest_loss:
+                    fallback, lowest_loss = epoch_start, loss
+                if self._end_epoch(
+                    theta, state, settings, validation, loss, len(train)
+                ):
+                    fallback[...] = theta
+                _print_progress(state, settings, time.perf_counter() - started)
+                self.optimizer.iteration_ends(state.t)
+                if self._should_stop(state, settings, validation) or once:
+                    break
+                if state.n_iter == settings.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations "
+                        f"({settings.max_iter}) reached and the optimization "
+                        "hasn't converged yet.",
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            theta[...] = epoch_start
+            self.optimizer.restore(optimizer_start)
+            warnings.warn("Training interrupted by user.")
+        if validation is not None:
+            theta[...] = fallback
+
+    def _end_epoch(self, theta, state, settings, validation, loss, n_samples):
+        """Record the epoch; True if its weights are a new best validation score."""
+        state.n_iter += 1
+        state.t += n_samples
+        state.loss = loss
+        state.loss_curve.append(loss)
+        new_best = False
+        if validation is not None:
+            coefs, intercepts = self.network.unpack(theta)
+            output = self.network.predict(coefs, intercepts, validation.X)
+            score = self.scorer(output, validation)
+            state.validation_scores.append(score)
+            improved = score >= state.best_validation_score + settings.tol
+            new_best = score > state.best_validation_score
+            state.best_validation_score = max(score, state.best_validation_score)
+        else:
+            improved = loss <= state.best_loss - settings.tol
+            state.best_loss = min(state.best_loss, loss)
+        state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
+        return new_best
+
+    def _should_stop(self, state, settings, validation):
+        if state.no_improvement_count <= settings.n_iter_no_change:
+            return False
+        watched = "Validation score" if validation is not None else "Training loss"
+        message = (
+            f"{watched} did not improve more than tol={settings.tol:f} for "
+            f"{settings.n_iter_no_change} consecutive epochs."
+        )
+        if self.optimizer.trigger_stopping(message, settings.verbose):
+            return True
+        state.no_improvement_count = 0
+        return False
+
+
+def _batch_size(batch_size, n_samples):
+    if batch_size == "auto":
+        return min(200, n_samples)
+    if batch_size > n_samples:
+        warnings.warn(
+            f"batch_size={batch_size} is larger than the {n_samples} training "
+            "samples: it is clipped to the number of samples.",
+            UserWarning,
+        )
+    return int(np.clip(batch_size, 1, n_samples))
+
+
+def _print_progress(state, settings, seconds):
+    if not settings.verbose:
+        return
+    line = f"Iteration {state.n_iter}, loss = {state.loss:.8f}"
+    if state.validation_scores:
+        line += f", validation score = {state.validation_scores[-1]:.6f}"
+    print(f"{line}, time = {seconds:.3f}s")

@@ -28,9 +28,9 @@ def unchanged_by():
     that it left every attribute of ``model`` exactly as it was."""
 
     def check(model, call, errors=(ValueError, TypeError), match=None):
-        before = copy.deepcopy(vars(model))
+        before = copy.deepcopy(model.__getstate__())
         with pytest.raises(errors, match=match):
             call(model)
-        _assert_same_state(before, copy.deepcopy(vars(model)))
+        _assert_same_state(before, copy.deepcopy(model.__getstate__()))
 
     return check

@@ -208,7 +208,7 @@ def test_lbfgs_ending_on_non_finite_weights_keeps_the_start(monkeypatch):
             x=np.full_like(x0, np.nan), fun=np.nan, nit=3, status=0, message="ok"
         )
 
-    monkeypatch.setattr("skdense._base.scipy.optimize.minimize", broken_minimize)
+    monkeypatch.setattr("skdense._lbfgs.scipy.optimize.minimize", broken_minimize)
     model = _model(solver="lbfgs")
     with pytest.warns(ConvergenceWarning, match="diverged"):
         model.fit(X, y)

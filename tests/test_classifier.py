@@ -295,10 +295,19 @@ def test_lbfgs_has_no_partial_fit():
         getattr(model, "partial_fit")  # noqa: B009
 
 
-def test_single_class_is_an_error():
+def test_single_class_fits_and_predicts_it_as_mlp_does():
     X, _ = _data(2)
-    with pytest.raises(ValueError, match="at least 2 classes; got 1 class"):
-        _small().fit(X, np.zeros(len(X)))
+    y = np.full(len(X), "only")
+    model = _small().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier(
+            (10,), max_iter=50, learning_rate_init=0.01, random_state=0
+        ).fit(X, y)
+    np.testing.assert_array_equal(model.classes_, ["only"])
+    np.testing.assert_array_equal(model.predict(X), y)
+    assert model.predict_proba(X).shape == mlp.predict_proba(X).shape
+    np.testing.assert_allclose(model.coefs_[0], mlp.coefs_[0], rtol=1e-8)
 
 
 def test_regression_targets_are_refused():

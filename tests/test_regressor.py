@@ -4,7 +4,6 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.base import clone
 from sklearn.datasets import make_blobs, make_regression
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPRegressor
@@ -196,22 +195,6 @@ def test_mc_needs_dropout():
     classifier = DenseNetClassifier((8,), max_iter=5).fit(X, y > 0)
     with pytest.raises(ValueError, match="keep_prob < 1"):
         classifier.predict_proba(X, return_std=True)
-
-
-def test_mc_chunks_give_the_same_result_as_one_pass(sine_model, monkeypatch):
-    import skdense._base
-
-    X = np.linspace(-3, 3, 40)[:, None]
-    model = clone(sine_model).set_params(mc_samples=3000)
-    model.coefs_, model.intercepts_ = sine_model.coefs_, sine_model.intercepts_
-    for name in ("n_features_in_", "n_outputs_", "out_activation_"):
-        setattr(model, name, getattr(sine_model, name))
-    whole = model.predict(X, return_std=True)
-    monkeypatch.setattr(skdense._base, "_MC_CHUNK_ELEMENTS", 64 * 3000 * 3)
-    chunked = model.predict(X, return_std=True)
-    # Chunks draw their masks in another order: same distribution, other draws.
-    np.testing.assert_allclose(chunked[0], whole[0], atol=0.02)
-    np.testing.assert_allclose(chunked[1], whole[1], atol=0.02)
 
 
 def test_classifier_mc_std_is_larger_between_and_away_from_the_blobs():

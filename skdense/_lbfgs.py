@@ -1,0 +1,91 @@
+"""The lbfgs solver: the network's objective handed to SciPy's L-BFGS-B.
+
+Full-batch and deterministic: no dropout, no L1 (its kink breaks the quasi-
+Newton model; the estimator refuses both). SciPy works in float64, so a
+float32 network is evaluated in float32 and its gradient widened.
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+
+from ._training import warn_diverged
+
+
+@dataclass
+class LbfgsResult:
+    n_iter: int
+    loss: float
+    diverged: bool
+
+
+def fit_lbfgs(network, theta, X, Y, sample_weight, penalty, settings, loss_curve):
+    """Minimise the objective from ``theta`` (updated in place).
+
+    Parameters
+    ----------
+    network : DenseNetwork
+    theta : ndarray of shape (n_params,)
+        Start; on return, the solution (or the start, if the run diverged).
+    X, Y, sample_weight :
+        The whole training set; ``Y`` as a dense target matrix.
+    penalty : Penalty
+    settings : object
+        With ``max_iter``, ``max_fun``, ``tol`` and ``verbose``.
+    loss_curve : list
+        The loss of each iteration is appended to it.
+
+    Returns
+    -------
+    LbfgsResult
+    """
+    grad = np.empty_like(theta)
+    start = theta.copy()
+
+    def objective(flat):
+        theta[...] = flat
+        # L-BFGS's line search may try a step that overflows: it sees an
+        # infinite loss and backs off, so NumPy need not warn.
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = network.loss_gradient(theta, X, Y, sample_weight, penalty, grad)
+        return loss, grad.astype(np.float64)
+
+    def record(intermediate_result):
+        loss_curve.append(float(intermediate_result.fun))
+        if settings.verbose:
+            print(f"Iteration {len(loss_curve)}, loss = {loss_curve[-1]:.8f}")
+
+    result = scipy.optimize.minimize(
+        objective,
+        theta.astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        callback=record,
+        options={
+            "maxfun": settings.max_fun,
+            "maxiter": settings.max_iter,
+            "gtol": settings.tol,
+        },
+    )
+    theta[...] = result.x
+    n_iter = min(result.nit, settings.max_iter)
+    loss = float(result.fun)
+    if not np.isfinite(theta).all() or not np.isfinite(loss):
+        theta[...] = start
+        warn_diverged(n_iter + 1)
+        return LbfgsResult(n_iter, loss, diverged=True)
+    if result.status != 0:
+        warnings.warn(
+            f"lbfgs failed to converge after {n_iter} iteration(s) "
+            f"(status={result.status}): {result.message}. Increase max_iter "
+            f"(now {settings.max_iter}) or max_fun (now {settings.max_fun}), or "
+            "scale the data.",
+            ConvergenceWarning,
+        )
+    return LbfgsResult(n_iter, loss, diverged=False)

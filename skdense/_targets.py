@@ -1,0 +1,60 @@
+"""Training targets, kept compact and expanded one batch at a time.
+
+scikit-learn's MLP holds classification targets as a dense ``n_samples x
+n_classes`` float matrix. Here a class is an integer code per sample (and a
+multilabel target its boolean indicator), and each batch's one-hot rows are
+written into a reused buffer. A fit's memory beyond ``X`` and the weights is
+then a few bytes per sample, whatever the number of classes, and the values
+the network sees are the same 0s and 1s, so the weights are the same.
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+
+
+class Targets:
+    """Targets of a training set, one row (or code) per sample.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Integer class codes (1-D), or the target matrix (2-D: regression
+        values, multilabel indicator).
+    n_outputs : int
+        Number of output units. With 1-D codes, 1 means one logistic unit
+        whose target is the code itself (binary); more means one-hot rows.
+    """
+
+    def __init__(self, values, n_outputs):
+        self.values = values
+        self.n_outputs = int(n_outputs)
+
+    def __len__(self):
+        return len(self.values)
+
+    @property
+    def is_codes(self):
+        return self.values.ndim == 1
+
+    def take(self, rows, out):
+        """Write the targets of ``rows`` (a slice or indices) into ``out``."""
+        values = self.values[rows]
+        if not self.is_codes:
+            out[...] = values
+        elif self.n_outputs == 1:
+            out[:, 0] = values
+        else:
+            out.fill(0)
+            out[np.arange(len(values)), values] = 1
+        return out
+
+    def dense(self, dtype):
+        """All targets as a float matrix (for full-batch solvers)."""
+        out = np.empty((len(self), self.n_outputs), dtype=dtype)
+        return self.take(slice(None), out)
+
+    def subset(self, rows):
+        """Targets of ``rows`` only."""
+        return Targets(self.values[rows], self.n_outputs)

@@ -1,0 +1,139 @@
+"""Prediction in row chunks and Monte-Carlo dropout keyed by row content."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_digits, make_regression
+
+import skdense._inference as inference
+from skdense import DenseNetClassifier, DenseNetRegressor
+from skdense._dropout import RowKeyedDropout, row_keys
+from skdense._losses import OUTPUT_ACTIVATIONS
+from skdense._network import DenseNetwork
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+SUBSETS = [(0, 1), (3, 4), (1, 3), (5, 17), (0, 9), (100, 400), (499, 500), (0, 500)]
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_regression(n_samples=500, n_features=7, n_targets=2, random_state=0)
+    model = DenseNetRegressor(
+        hidden_layer_sizes=(32, 16), keep_prob=[0.8, 0.6], max_iter=5, random_state=0
+    )
+    return model.fit(X, y / y.std()), X
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["C", "F", "csr"])
+def test_a_rows_prediction_depends_on_that_row_alone(regression, dtype, layout):
+    model, X = regression
+    X = X.astype(dtype)
+    X = sp.csr_matrix(X) if layout == "csr" else np.asarray(X, order=layout)
+    mean, std = model.predict(X, return_std=True)
+    for start, stop in SUBSETS:
+        sub_mean, sub_std = model.predict(X[start:stop], return_std=True)
+        np.testing.assert_array_equal(sub_mean, mean[start:stop])
+        np.testing.assert_array_equal(sub_std, std[start:stop])
+
+
+def test_row_order_and_chunk_size_do_not_change_a_rows_result(regression, monkeypatch):
+    model, X = regression
+    mean, std = model.predict(X, return_std=True)
+    order = np.random.default_rng(0).permutation(len(X))
+    shuffled = model.predict(X[order], return_std=True)
+    np.testing.assert_array_equal(shuffled[0], mean[order])
+    np.testing.assert_array_equal(shuffled[1], std[order])
+    # Other chunks draw the same masks; only the rounding of the product may
+    # differ, since BLAS sums a product of another shape in another order.
+    monkeypatch.setattr(inference, "_MC_MIN_CHUNK_ROWS", 3)
+    monkeypatch.setattr(inference, "_MC_CHUNK_ELEMENTS", 1)
+    rechunked = model.predict(X, return_std=True)
+    np.testing.assert_allclose(rechunked[0], mean, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(rechunked[1], std, rtol=1e-10, atol=1e-12)
+
+
+def test_classifier_probabilities_depend_on_each_row_alone():
+    X, y = load_digits(return_X_y=True)
+    model = DenseNetClassifier(
+        (32,), keep_prob=0.7, max_iter=3, mc_samples=30, random_state=0
+    ).fit(X, y)
+    proba, std = model.predict_proba(X[:300], return_std=True)
+    for start, stop in [(0, 1), (7, 9), (100, 300)]:
+        sub = model.predict_proba(X[start:stop], return_std=True)
+        np.testing.assert_array_equal(sub[0], proba[start:stop])
+        np.testing.assert_array_equal(sub[1], std[start:stop])
+
+
+def test_equal_rows_get_equal_passes_wherever_they_stand(regression):
+    model, X = regression
+    stacked = np.vstack([X[:3], X[:3], X[:3]])
+    mean, std = model.predict(stacked, return_std=True)
+    np.testing.assert_array_equal(mean[:3], mean[3:6])
+    np.testing.assert_array_equal(std[6:], std[:3])
+
+
+def test_passes_are_the_masks_of_row_content_pass_and_seed():
+    """One pass computed by hand, with the masks drawn for its pass index."""
+    rng = np.random.default_rng(0)
+    network = DenseNetwork([4, 6, 5, 2], "tanh", "identity", np.float64)
+    coefs, intercepts = network.unpack(network.initial_params(np.random.RandomState(0)))
+    X = rng.normal(size=(3, 4))
+    keep_probs, seed, n_passes = [0.5, 0.8], 7, 4
+    chunks = list(
+        inference.monte_carlo_passes(
+            network, coefs, intercepts, X, keep_probs, n_passes, seed, lambda z: z
+        )
+    )
+    assert len(chunks) == 1
+    rows, passes = chunks[0]
+    assert rows == slice(0, 3)
+    dropout = RowKeyedDropout(keep_probs, [6, 5], seed)
+    keys = row_keys(X)
+    for index in range(n_passes):
+        masks = dropout.masks(keys, index, np.float64)
+        expected = network._forward(coefs, intercepts, X, masks)[2]
+        np.testing.assert_allclose(passes[index, :3], expected, rtol=1e-12)
+
+
+def test_monte_carlo_seed():
+    assert inference.monte_carlo_seed(3) == inference.monte_carlo_seed(3)
+    assert inference.monte_carlo_seed(3) != inference.monte_carlo_seed(4)
+    assert inference.monte_carlo_seed(None) != inference.monte_carlo_seed(None)
+    state = np.random.RandomState(5)
+    before = state.get_state()[1].copy()
+    assert inference.monte_carlo_seed(state) == inference.monte_carlo_seed(state)
+    np.testing.assert_array_equal(state.get_state()[1], before)
+
+
+def test_chunk_rows_bound_the_stacked_activations():
+    coefs = [np.zeros((3, 256)), np.zeros((256, 64)), np.zeros((64, 1))]
+    assert inference.monte_carlo_chunk_rows(100, coefs) == max(
+        inference._MC_MIN_CHUNK_ROWS, inference._MC_CHUNK_ELEMENTS // (100 * 256)
+    )
+    assert inference.monte_carlo_chunk_rows(1, coefs) == 2**17 // 256
+
+
+def test_predict_in_chunks_equals_one_pass(monkeypatch):
+    network = DenseNetwork([3, 8, 2], "relu", "softmax", np.float64)
+    coefs, intercepts = network.unpack(network.initial_params(np.random.RandomState(1)))
+    X = np.random.default_rng(0).normal(size=(25, 3))
+    whole = network.predict(coefs, intercepts, X)
+    monkeypatch.setattr(inference, "PREDICT_CHUNK", 4)
+
+    def softmax(logits):
+        OUTPUT_ACTIVATIONS["softmax"](logits)
+        return logits
+
+    chunked = inference.predict_in_chunks(network, coefs, intercepts, X, softmax, 2)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-14)
+
+
+def test_padding_keeps_rows_and_layout():
+    rows = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    block = inference._padded(rows, 4, np.float32)
+    assert block.flags.c_contiguous and block.dtype == np.float32
+    np.testing.assert_array_equal(block, [[0, 1, 2], [3, 4, 5], [0, 0, 0], [0, 0, 0]])
+    sparse = inference._padded(sp.csr_matrix(rows), 4, np.float64)
+    np.testing.assert_array_equal(sparse.toarray(), block)

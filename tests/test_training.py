@@ -1,0 +1,280 @@
+"""The stochastic solver on its own, and the engine the estimator keeps."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from skdense import DenseNetClassifier, DenseNetRegressor
+from skdense._dropout import RowKeyedDropout
+from skdense._network import DenseNetwork
+from skdense._optimizers import AdamOptimizer, SGDOptimizer
+from skdense._penalties import make_penalty
+from skdense._targets import Targets
+from skdense._training import (
+    BatchLoop,
+    FitState,
+    LoopSettings,
+    StochasticSolver,
+    TrainingSet,
+    ValidationSet,
+    split_validation,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _problem(n_samples=60, seed=0):
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=5,
+        n_informative=3,
+        n_classes=3,
+        random_state=seed,
+    )
+    return X, Targets(y, 3)
+
+
+def _solver(dropout=False, scorer=None, optimizer="adam"):
+    network = DenseNetwork([5, 8, 3], "relu", "softmax", np.float64)
+    if optimizer == "adam":
+        opt = AdamOptimizer(network.n_params, np.float64, 0.01, 0.9, 0.999, 1e-8)
+    else:
+        opt = SGDOptimizer(
+            network.n_params, np.float64, 0.1, "adaptive", 0.9, True, 0.5
+        )
+    masks = RowKeyedDropout([0.7], [8], seed=3) if dropout else None
+    solver = StochasticSolver(
+        network, make_penalty("l2", 1e-3, 0.5), opt, masks, scorer
+    )
+    theta = network.initial_params(np.random.RandomState(0))
+    return solver, theta
+
+
+def _settings(**changes):
+    values = dict(
+        max_iter=5,
+        batch_size=16,
+        shuffle=True,
+        tol=1e-4,
+        n_iter_no_change=10,
+        verbose=False,
+    )
+    return LoopSettings(**{**values, **changes})
+
+
+def test_run_trains_and_records_the_loop_state():
+    X, targets = _problem()
+    solver, theta = _solver()
+    start = theta.copy()
+    state = FitState.fresh(early_stopping=False)
+    solver.run(
+        theta,
+        state,
+        _settings(),
+        TrainingSet(X, targets),
+        None,
+        np.random.RandomState(0),
+    )
+    assert state.n_iter == 5 and state.t == 5 * 60
+    assert len(state.loss_curve) == 5 and state.loss == state.loss_curve[-1]
+    assert state.loss_curve[-1] < state.loss_curve[0]
+    assert state.best_loss == min(state.loss_curve)
+    assert not np.array_equal(theta, start)
+    assert solver.optimizer.t == 5 * 4  # 4 batches of 16 rows per epoch
+
+
+def test_state_continues_across_runs_and_once_runs_one_epoch():
+    X, targets = _problem()
+    solver, theta = _solver()
+    state = FitState.fresh(early_stopping=False)
+    data = TrainingSet(X, targets)
+    for _ in range(3):
+        solver.run(
+            theta, state, _settings(), data, None, np.random.RandomState(0), once=True
+        )
+        assert state.n_iter == 1
+    assert len(state.loss_curve) == 3 and state.t == 180
+
+
+def test_batch_loop_returns_the_sample_weighted_mean_of_batch_losses():
+    X, targets = _problem(n_samples=20)
+    network = DenseNetwork([5, 4, 3], "tanh", "softmax", np.float64)
+    theta = network.initial_params(np.random.RandomState(0))
+    start = theta.copy()
+    penalty = make_penalty(None, 0.0, 0.5)
+    plain = SGDOptimizer(network.n_params, np.float64, 0.0, "constant", 0.0, False, 0.5)
+    loop = BatchLoop(network, penalty, plain, None)
+    loss = loop.run(theta, TrainingSet(X, targets), None, 8, 0)  # batches 8, 8, 4
+    grad = np.empty_like(theta)
+    expected = (
+        sum(
+            network.loss_gradient(
+                start, X[rows], targets.dense(np.float64)[rows], None, penalty, grad
+            )
+            * len(range(20)[rows])
+            for rows in (slice(0, 8), slice(8, 16), slice(16, 20))
+        )
+        / 20
+    )
+    assert loss == pytest.approx(expected, rel=1e-12)
+
+
+def test_batch_loop_reports_divergence_as_none():
+    X, targets = _problem(n_samples=20)
+    solver, theta = _solver()
+    theta[:] = np.inf
+    assert solver.batches.run(theta, TrainingSet(X, targets), None, 8, 0) is None
+
+
+def test_divergence_restores_the_lowest_loss_epoch_and_flags_the_state():
+    X, targets = _problem()
+    solver, theta = _solver()
+    state = FitState.fresh(early_stopping=False)
+    data = TrainingSet(X, targets)
+    solver.run(
+        theta, state, _settings(max_iter=2), data, None, np.random.RandomState(0)
+    )
+    after_two = theta.copy()
+    real_run = solver.batches.run
+
+    def diverging(theta, *args):
+        theta[:] = np.nan
+        return None
+
+    solver.batches.run = diverging
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 1"):
+        solver.run(theta, state, _settings(), data, None, np.random.RandomState(0))
+    assert state.diverged and state.n_iter == 0
+    np.testing.assert_array_equal(theta, after_two)
+    solver.batches.run = real_run
+
+
+def test_early_stopping_keeps_the_best_scored_weights():
+    X, targets = _problem(n_samples=120)
+    scores = iter([0.5, 0.9, 0.7, 0.6, 0.4, 0.3])
+    kept = {}
+
+    def scorer(output, validation):
+        score = next(scores)
+        if score == 0.9:
+            kept["theta"] = solver_theta.copy()
+        return score
+
+    solver, solver_theta = _solver(scorer=scorer)
+    state = FitState.fresh(early_stopping=True)
+    validation = ValidationSet(X[:10], targets.values[:10])
+    settings = _settings(max_iter=6, n_iter_no_change=2)
+    solver.run(
+        solver_theta,
+        state,
+        settings,
+        TrainingSet(X, targets),
+        validation,
+        np.random.RandomState(0),
+    )
+    assert state.validation_scores == [0.5, 0.9, 0.7, 0.6, 0.4]  # 3 without gain
+    assert state.best_validation_score == 0.9
+    np.testing.assert_array_equal(solver_theta, kept["theta"])
+
+
+def test_split_validation_stratifies_and_refuses_a_tiny_split():
+    X, targets = _problem(n_samples=60)
+    weights = np.arange(60.0)
+    train, valid = split_validation(
+        TrainingSet(X, targets, weights), 0.2, targets.values, np.random.RandomState(0)
+    )
+    assert len(train) == 48 and len(valid) == 12
+    assert np.bincount(valid.targets.values).tolist() == [4, 4, 4]
+    np.testing.assert_array_equal(X[valid.sample_weight.astype(int)], valid.X)
+    with pytest.raises(ValueError, match="validation set is too small"):
+        split_validation(
+            TrainingSet(X[:10], targets.subset(slice(0, 10))), 0.1, None, 0
+        )
+
+
+def _interrupt_at(monkeypatch, batch_number):
+    """Make the ``batch_number``-th batch of the run raise KeyboardInterrupt."""
+    real = BatchLoop._train_batch
+    calls = {"n": 0}
+
+    def train_batch(self, *args):
+        calls["n"] += 1
+        if calls["n"] == batch_number:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(BatchLoop, "_train_batch", train_batch)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_interrupt_keeps_the_last_whole_epoch(monkeypatch, solver):
+    X, y = make_classification(n_samples=100, n_features=5, random_state=0)
+    params = dict(hidden_layer_sizes=(8,), solver=solver, batch_size=20, random_state=0)
+    reference = DenseNetClassifier(**params, max_iter=2).fit(X, y)
+    _interrupt_at(monkeypatch, batch_number=2 * 5 + 3)  # mid third epoch
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        model = DenseNetClassifier(**params, max_iter=10).fit(X, y)
+    assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
+    assert model.loss_ == model.loss_curve_[-1] == reference.loss_
+    for ours, theirs in zip(model.coefs_, reference.coefs_):
+        np.testing.assert_array_equal(ours, theirs)
+    for name, value in vars(reference._optimizer).items():
+        if not name.startswith("_"):
+            np.testing.assert_array_equal(getattr(model._optimizer, name), value)
+    monkeypatch.undo()
+    # Fully usable: it predicts and trains on.
+    assert model.predict(X).shape == (100,)
+    model.partial_fit(X, y)
+    assert len(model.loss_curve_) == 3
+
+
+def test_interrupt_with_early_stopping_keeps_the_best_validation_weights(monkeypatch):
+    X, y = make_classification(n_samples=200, n_features=5, random_state=1)
+    params = dict(
+        hidden_layer_sizes=(8,), early_stopping=True, batch_size=60, random_state=0
+    )
+    reference = DenseNetClassifier(**params, max_iter=4).fit(X, y)
+    _interrupt_at(monkeypatch, batch_number=4 * 3 + 2)  # 180 training rows: 3 batches
+    with pytest.warns(UserWarning, match="interrupted"):
+        model = DenseNetClassifier(**params, max_iter=50).fit(X, y)
+    assert model.n_iter_ == 4 == len(model.validation_scores_)
+    assert model.validation_scores_ == reference.validation_scores_
+    for ours, theirs in zip(model.coefs_, reference.coefs_):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_partial_fit_reuses_one_engine_and_never_pickles_it():
+    X, y = make_classification(n_samples=400, n_features=6, random_state=0)
+    model = DenseNetRegressor(hidden_layer_sizes=(8,), keep_prob=0.8, random_state=0)
+    model.partial_fit(X[:200], y[:200])
+    key, solver = model._engine
+    buffers = dict(solver.batches._buffers._arrays)
+    model.partial_fit(X[200:], y[200:])
+    assert model._engine[1] is solver
+    assert solver.optimizer is model._optimizer
+    for name, array in solver.batches._buffers._arrays.items():
+        assert array is buffers[name], name  # no reallocation
+    assert "_engine" not in model.__getstate__()
+    restored = pickle.loads(pickle.dumps(model))
+    assert "_engine" not in vars(restored)
+    restored.partial_fit(X[:200], y[:200])
+    model.partial_fit(X[:200], y[:200])
+    np.testing.assert_array_equal(restored.coefs_[0], model.coefs_[0])
+
+
+def test_a_changed_parameter_or_a_new_fit_builds_a_new_engine():
+    X, y = make_classification(n_samples=100, n_features=6, random_state=0)
+    model = DenseNetClassifier(hidden_layer_sizes=(8,), random_state=0)
+    model.partial_fit(X, y, classes=[0, 1])
+    first = model._engine[1]
+    model.set_params(alpha=0.5).partial_fit(X, y)
+    assert model._engine[1] is not first
+    second = model._engine[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(max_iter=2).fit(X, y)
+    assert model._engine[1] is not second
