@@ -24,7 +24,7 @@ from skdense._params import resolve_keep_probs
 
 def loop_of_passes(model, X, rng):
     """mean and std over ``mc_samples`` separate forward passes."""
-    network = model._prediction_network()
+    network, _, _ = model._fitted_network()
     keep_probs = resolve_keep_probs(model.keep_prob, len(model.coefs_) - 1)
     widths = [coef.shape[1] for coef in model.coefs_[:-1]]
     outputs = []

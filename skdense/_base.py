@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._dropout import RowKeyedDropout
@@ -42,20 +42,9 @@ from ._training import (
     ValidationSet,
     split_validation,
 )
-from ._validation import check_sample_weight, errors_name
+from ._validation import check_sample_weight, validate_X
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-_X_FORMATS = dict(accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
-# Fitted attributes that mirror the loop state of a FitState field.
-_STATE_ATTRIBUTES = {
-    "n_iter_": "n_iter",
-    "t_": "t",
-    "loss_curve_": "loss_curve",
-    "best_loss_": "best_loss",
-    "validation_scores_": "validation_scores",
-    "best_validation_score_": "best_validation_score",
-    "_no_improvement_count": "no_improvement_count",
-}
 
 
 class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
@@ -158,7 +147,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         saved_state = dict(self.__dict__)
         try:
-            first_pass, network, keep_probs, X, y, data = self._prepare(
+            first_pass, network, keep_probs, y, data = self._prepare(
                 X, y, sample_weight, incremental, classes
             )
         except BaseException:
@@ -182,26 +171,18 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             not self.warm_start and not incremental
         )
         X, y, targets = self._validate_input(X, y, incremental, first_pass, classes)
-        if sp.issparse(X):
-            X = X.tocsr()
-        sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-        sample_weight = self._target_weights(
-            targets, sample_weight, incremental, X.dtype
-        )
-        layer_sizes = [X.shape[1], *hidden_sizes, targets.n_outputs]
-        if not first_pass:
-            expected = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
-            if layer_sizes != expected:
-                raise ValueError(
-                    f"Cannot continue training a network with layer sizes {expected} "
-                    f"on layer sizes {layer_sizes}: hidden_layer_sizes or the "
-                    "number of outputs changed. Set warm_start=False to refit."
-                )
+        X = X.tocsr() if sp.issparse(X) else X
+        weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        weights = self._target_weights(targets, weights, incremental, X.dtype)
         network = DenseNetwork(
-            layer_sizes, self.activation, self._output_activation(), X.dtype
+            [X.shape[1], *hidden_sizes, targets.n_outputs],
+            self.activation,
+            self._output_activation(),
+            X.dtype,
         )
-        data = TrainingSet(X, targets, sample_weight)
-        return first_pass, network, keep_probs, X, y, data
+        if not first_pass:
+            network.check_continues(self.coefs_)
+        return first_pass, network, keep_probs, y, TrainingSet(X, targets, weights)
 
     def _thread_limit(self):
         """Limit BLAS to ``n_threads`` threads for one call (None: as it is)."""
@@ -220,51 +201,49 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             state = FitState.fresh(self.early_stopping and stochastic)
         else:
             theta = network.pack(self.coefs_, self.intercepts_)
-            # Attributes set by hand (as scikit-learn's own tests do) may be few.
-            state = FitState()
-            for attribute, field in _STATE_ATTRIBUTES.items():
-                setattr(state, field, getattr(self, attribute, getattr(state, field)))
+            state = FitState.of(self)
         self.coefs_, self.intercepts_ = network.unpack(theta)
         if stochastic:
-            self._fit_stochastic(
-                network, theta, state, keep_probs, y, data, incremental, random_state
+            solver = self._stochastic_solver(network, keep_probs, incremental)
+            if solver.dropout is not None:
+                solver.dropout.reseed(random_state.randint(2**31 - 1))
+            data, validation = self._split(y, data, state, random_state)
+            settings = LoopSettings.of(self.get_params(deep=False))
+            solver.run(
+                theta, state, settings, data, validation, random_state, incremental
             )
         else:
-            self._fit_lbfgs(network, theta, state, data)
-        for attribute, field in _STATE_ATTRIBUTES.items():
-            setattr(self, attribute, getattr(state, field))
-        if state.loss is not None:
-            self.loss_ = state.loss
+            Y = data.targets.dense(network.dtype)
+            penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+            result = fit_lbfgs(
+                network,
+                theta,
+                data.X,
+                Y,
+                data.sample_weight,
+                penalty,
+                self,
+                state.loss_curve,
+            )
+            state.n_iter, state.loss = result.n_iter, result.loss
+            state.diverged = result.diverged
+        state.store(self)
         if state.diverged:  # the optimizer's state may be broken too
             self.__dict__.pop("_optimizer", None)
             self.__dict__.pop("_engine", None)
 
-    def _fit_stochastic(
-        self, network, theta, state, keep_probs, y, data, incremental, random_state
-    ):
-        solver = self._stochastic_solver(network, keep_probs, incremental)
-        if solver.dropout is not None:
-            solver.dropout.reseed(random_state.randint(2**31 - 1))
-        validation = None
-        if self.early_stopping:
-            stratify = self._stratify(y, data.targets)
-            data, held_out = split_validation(
-                data, self.validation_fraction, stratify, random_state
-            )
-            validation = ValidationSet(
-                held_out.X, self._validation_y(held_out.targets), held_out.sample_weight
-            )
-            if state.validation_scores is None:  # warm start of a fit without
-                state.validation_scores, state.best_validation_score = [], -np.inf
-        settings = LoopSettings(
-            self.max_iter,
-            self.batch_size,
-            self.shuffle,
-            self.tol,
-            self.n_iter_no_change,
-            self.verbose,
+    def _split(self, y, data, state, random_state):
+        """The training set and the validation set (None without early stopping)."""
+        if not self.early_stopping:
+            return data, None
+        stratify = self._stratify(y, data.targets)
+        data, held_out = split_validation(
+            data, self.validation_fraction, stratify, random_state
         )
-        solver.run(theta, state, settings, data, validation, random_state, incremental)
+        if state.validation_scores is None:  # warm start of a fit without it
+            state.validation_scores, state.best_validation_score = [], -np.inf
+        y_val = self._validation_y(held_out.targets)
+        return data, ValidationSet(held_out.X, y_val, held_out.sample_weight)
 
     def _stochastic_solver(self, network, keep_probs, incremental):
         """The solver of the last call if it fits this one, else a new one.
@@ -273,18 +252,17 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         buffers and optimizer are built once. It is never pickled.
         """
         if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = make_optimizer(
-                self.get_params(), network.n_params, network.dtype
-            )
+            params = self.get_params(deep=False)
+            self._optimizer = make_optimizer(params, network.n_params, network.dtype)
         key = (
-            tuple(network.layer_sizes),
+            *network.layer_sizes,
             network.activation,
             network.output,
             network.dtype,
             self.penalty,
             self.alpha,
             self.l1_ratio,
-            tuple(keep_probs),
+            *keep_probs,
             id(self._optimizer),
         )
         engine = self.__dict__.get("_engine")
@@ -299,41 +277,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             engine = self._engine = (key, solver)
         return engine[1]
 
-    def _fit_lbfgs(self, network, theta, state, data):
-        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
-        Y = data.targets.dense(network.dtype)
-        result = fit_lbfgs(
-            network,
-            theta,
-            data.X,
-            Y,
-            data.sample_weight,
-            penalty,
-            self,
-            state.loss_curve,
-        )
-        state.n_iter, state.loss, state.diverged = (
-            result.n_iter,
-            result.loss,
-            result.diverged,
-        )
-
     # ----------------------------------------------------------- prediction
-
-    def _validated(self, X):
-        check_is_fitted(self)
-        with errors_name("X"):
-            return validate_data(self, X, reset=False, **_X_FORMATS)
-
-    def _validated_X_y(self, X, y, reset, **y_options):
-        """``X`` and ``y`` validated, errors naming the argument at fault."""
-        try:
-            return validate_data(self, X, y, reset=reset, **_X_FORMATS, **y_options)
-        except (ValueError, TypeError) as error:
-            with errors_name("X"):  # raises if X alone is at fault
-                validate_data(self, X, reset=reset, **_X_FORMATS)
-            with errors_name("y"):
-                raise error from None
 
     def _output(self, X):
         """Output activations of the fitted network for ``X`` (no dropout)."""
@@ -346,37 +290,14 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
 
     def _in_row_chunks(self, X, finish, n_columns):
         """``finish(logits)`` of the fitted network for ``X`` (no dropout)."""
-        X = self._validated(X)
+        X = validate_X(self, X)
+        network, coefs, intercepts = self._fitted_network()
         with self._thread_limit():
-            return predict_in_chunks(
-                self._prediction_network(),
-                self.coefs_,
-                self.intercepts_,
-                X,
-                finish,
-                n_columns,
-            )
+            return predict_in_chunks(network, coefs, intercepts, X, finish, n_columns)
 
     def _monte_carlo(self, X, finish, n_columns):
         """Mean and standard deviation of ``finish(logits)`` over ``mc_samples``
         forward passes with dropout left on (Monte-Carlo dropout)."""
-        keep_probs = self._fitted_keep_probs()
-        X = self._validated(X)
-        seed = monte_carlo_seed(self.random_state)
-        with self._thread_limit():
-            return monte_carlo_mean_std(
-                self._prediction_network(),
-                self.coefs_,
-                self.intercepts_,
-                X,
-                keep_probs,
-                self.mc_samples,
-                seed,
-                finish,
-                n_columns,
-            )
-
-    def _fitted_keep_probs(self):
         check_is_fitted(self)
         keep_probs = resolve_keep_probs(self.keep_prob, len(self.coefs_) - 1)
         if not has_dropout(keep_probs):
@@ -385,13 +306,27 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
                 f"dropout (keep_prob={self.keep_prob!r}). Fit it with keep_prob < 1 "
                 "(e.g. 0.8) to get uncertainty estimates."
             )
-        return keep_probs
+        X = validate_X(self, X)
+        seed = monte_carlo_seed(self.random_state)
+        with self._thread_limit():
+            return monte_carlo_mean_std(
+                *self._fitted_network(),
+                X,
+                keep_probs,
+                self.mc_samples,
+                seed,
+                finish,
+                n_columns,
+            )
 
-    def _prediction_network(self):
+    def _fitted_network(self):
+        """A network of the fitted layer sizes, its weights and intercepts."""
         layer_sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
-        return DenseNetwork(
-            layer_sizes, self.activation, self.out_activation_, self.coefs_[0].dtype
+        dtype = self.coefs_[0].dtype
+        network = DenseNetwork(
+            layer_sizes, self.activation, self.out_activation_, dtype
         )
+        return network, self.coefs_, self.intercepts_
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:

@@ -19,6 +19,7 @@ from ._base import BaseDenseNet
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 from ._losses import OUTPUT_ACTIVATIONS
 from ._targets import Targets
+from ._validation import validate_X_y
 
 
 class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
@@ -177,7 +178,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
     # ----------------------------------------------------------- targets
 
     def _validate_input(self, X, y, incremental, reset, classes):
-        X, y = self._validated_X_y(X, y, reset, multi_output=True)
+        X, y = validate_X_y(self, X, y, reset, multi_output=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseDenseNet
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 from ._targets import Targets
-from ._validation import errors_name
+from ._validation import errors_name, validate_X_y
 
 
 class DenseNetRegressor(RegressorMixin, BaseDenseNet):
@@ -170,7 +170,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
     # ----------------------------------------------------------- targets
 
     def _validate_input(self, X, y, incremental, reset, classes):
-        X, y = self._validated_X_y(X, y, reset, multi_output=True, y_numeric=True)
+        X, y = validate_X_y(self, X, y, reset, multi_output=True, y_numeric=True)
         with errors_name("y"):
             Y = np.asarray(y, dtype=X.dtype).reshape(len(y), -1)
         if self.loss == "poisson" and (Y < 0).any():

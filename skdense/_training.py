@@ -80,6 +80,37 @@ class FitState:
             )
         return cls()
 
+    @classmethod
+    def of(cls, estimator):
+        """The state kept in a fitted estimator's attributes.
+
+        Attributes set by hand (as scikit-learn's own tests do) may be few;
+        the missing ones take their fresh values.
+        """
+        state = cls()
+        for attribute, name in _ESTIMATOR_ATTRIBUTES.items():
+            setattr(state, name, getattr(estimator, attribute, getattr(state, name)))
+        return state
+
+    def store(self, estimator):
+        """Copy the state into the estimator's fitted attributes."""
+        for attribute, name in _ESTIMATOR_ATTRIBUTES.items():
+            setattr(estimator, attribute, getattr(self, name))
+        if self.loss is not None:
+            estimator.loss_ = self.loss
+
+
+# Fitted attribute of the estimator -> FitState field (MLP's names).
+_ESTIMATOR_ATTRIBUTES = {
+    "n_iter_": "n_iter",
+    "t_": "t",
+    "loss_curve_": "loss_curve",
+    "best_loss_": "best_loss",
+    "validation_scores_": "validation_scores",
+    "best_validation_score_": "best_validation_score",
+    "_no_improvement_count": "no_improvement_count",
+}
+
 
 @dataclass(frozen=True)
 class LoopSettings:
@@ -91,6 +122,11 @@ class LoopSettings:
     tol: float
     n_iter_no_change: int
     verbose: bool
+
+    @classmethod
+    def of(cls, params):
+        """The settings among the estimator parameters ``params``."""
+        return cls(**{name: params[name] for name in cls.__dataclass_fields__})
 
 
 def split_validation(train, fraction, stratify, random_state):

@@ -6,6 +6,9 @@
 import contextlib
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+X_FORMATS = dict(accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
 
 
 @contextlib.contextmanager
@@ -49,3 +52,21 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     if not weights.any():
         raise ValueError("sample_weight must not be all zero: no sample has weight.")
     return weights
+
+
+def validate_X(estimator, X):
+    """``X`` validated for prediction by the fitted ``estimator``."""
+    check_is_fitted(estimator)
+    with errors_name("X"):
+        return validate_data(estimator, X, reset=False, **X_FORMATS)
+
+
+def validate_X_y(estimator, X, y, reset, **y_options):
+    """``X`` and ``y`` validated for a fit, errors naming the argument at fault."""
+    try:
+        return validate_data(estimator, X, y, reset=reset, **X_FORMATS, **y_options)
+    except (ValueError, TypeError) as error:
+        with errors_name("X"):  # raises if X alone is at fault
+            validate_data(estimator, X, reset=reset, **X_FORMATS)
+        with errors_name("y"):
+            raise error from None

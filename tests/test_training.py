@@ -251,7 +251,7 @@ def test_partial_fit_reuses_one_engine_and_never_pickles_it():
     X, y = make_classification(n_samples=400, n_features=6, random_state=0)
     model = DenseNetRegressor(hidden_layer_sizes=(8,), keep_prob=0.8, random_state=0)
     model.partial_fit(X[:200], y[:200])
-    key, solver = model._engine
+    _, solver = model._engine
     buffers = dict(solver.batches._buffers._arrays)
     model.partial_fit(X[200:], y[200:])
     assert model._engine[1] is solver
