@@ -20,9 +20,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from ._dropout import RowKeyedDropout
 from ._inference import (
-    has_dropout,
+    check_has_dropout,
     monte_carlo_mean_std,
     monte_carlo_seed,
     predict_in_chunks,
@@ -37,9 +36,9 @@ from ._persistence import check_version
 from ._training import (
     FitState,
     LoopSettings,
-    StochasticSolver,
     TrainingSet,
     ValidationSet,
+    reuse_or_build_solver,
     split_validation,
 )
 from ._validation import check_sample_weight, validate_X
@@ -246,36 +245,20 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         return data, ValidationSet(held_out.X, y_val, held_out.sample_weight)
 
     def _stochastic_solver(self, network, keep_probs, incremental):
-        """The solver of the last call if it fits this one, else a new one.
-
-        ``partial_fit`` on block after block reuses one solver: its network,
-        buffers and optimizer are built once. It is never pickled.
-        """
+        """The solver of the last call if it fits this one, else a new one."""
         if not incremental or not hasattr(self, "_optimizer"):
             params = self.get_params(deep=False)
             self._optimizer = make_optimizer(params, network.n_params, network.dtype)
-        key = (
-            *network.layer_sizes,
-            network.activation,
-            network.output,
-            network.dtype,
-            self.penalty,
-            self.alpha,
-            self.l1_ratio,
-            *keep_probs,
-            id(self._optimizer),
+        penalty = (self.penalty, self.alpha, self.l1_ratio)
+        self._engine = reuse_or_build_solver(
+            self.__dict__.get("_engine"),
+            network,
+            penalty,
+            keep_probs,
+            self._optimizer,
+            self._score,
         )
-        engine = self.__dict__.get("_engine")
-        if engine is None or engine[0] != key:
-            dropout = None
-            if has_dropout(keep_probs):
-                dropout = RowKeyedDropout(keep_probs, network.layer_sizes[1:-1], 0)
-            penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
-            solver = StochasticSolver(
-                network, penalty, self._optimizer, dropout, self._score
-            )
-            engine = self._engine = (key, solver)
-        return engine[1]
+        return self._engine.solver
 
     # ----------------------------------------------------------- prediction
 
@@ -300,12 +283,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         forward passes with dropout left on (Monte-Carlo dropout)."""
         check_is_fitted(self)
         keep_probs = resolve_keep_probs(self.keep_prob, len(self.coefs_) - 1)
-        if not has_dropout(keep_probs):
-            raise ValueError(
-                "return_std=True needs Monte-Carlo dropout, and this model has no "
-                f"dropout (keep_prob={self.keep_prob!r}). Fit it with keep_prob < 1 "
-                "(e.g. 0.8) to get uncertainty estimates."
-            )
+        check_has_dropout(keep_probs, self.keep_prob)
         X = validate_X(self, X)
         seed = monte_carlo_seed(self.random_state)
         with self._thread_limit():

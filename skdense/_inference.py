@@ -34,6 +34,16 @@ def has_dropout(keep_probs):
     return min(keep_probs, default=1.0) < 1.0
 
 
+def check_has_dropout(keep_probs, keep_prob):
+    """Refuse Monte-Carlo dropout for a model trained without dropout."""
+    if not has_dropout(keep_probs):
+        raise ValueError(
+            "return_std=True needs Monte-Carlo dropout, and this model has no "
+            f"dropout (keep_prob={keep_prob!r}). Fit it with keep_prob < 1 "
+            "(e.g. 0.8) to get uncertainty estimates."
+        )
+
+
 def predict_in_chunks(network, coefs, intercepts, X, finish, n_columns):
     """``finish(logits)`` of the network for ``X``, no dropout, chunk by chunk."""
     dtype = np.result_type(X.dtype, network.dtype)

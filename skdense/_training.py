@@ -33,7 +33,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ._buffers import Buffers
-from ._dropout import row_keys
+from ._dropout import RowKeyedDropout, row_keys
+from ._penalties import make_penalty
 
 
 @dataclass
@@ -376,3 +377,38 @@ def _print_progress(state, settings, seconds):
     if state.validation_scores:
         line += f", validation score = {state.validation_scores[-1]:.6f}"
     print(f"{line}, time = {seconds:.3f}s")
+
+
+@dataclass
+class Engine:
+    """A solver and the key of what it was built for."""
+
+    key: tuple
+    solver: StochasticSolver
+
+
+def reuse_or_build_solver(engine, network, penalty, keep_probs, optimizer, scorer):
+    """``engine`` if its solver fits this call, else an :class:`Engine` anew.
+
+    ``partial_fit`` on block after block reuses one solver: its network,
+    buffers and batch loop are built once. ``penalty`` is the estimator's
+    ``(penalty, alpha, l1_ratio)``; ``optimizer`` is kept by the estimator.
+    """
+    key = (
+        *network.layer_sizes,
+        network.activation,
+        network.output,
+        network.dtype,
+        *penalty,
+        *keep_probs,
+        id(optimizer),
+    )
+    if engine is not None and engine.key == key:
+        return engine
+    dropout = None
+    if min(keep_probs, default=1.0) < 1.0:
+        dropout = RowKeyedDropout(keep_probs, network.layer_sizes[1:-1], seed=0)
+    solver = StochasticSolver(
+        network, make_penalty(*penalty), optimizer, dropout, scorer
+    )
+    return Engine(key, solver)

@@ -141,13 +141,6 @@ def test_batch_size_larger_than_the_data_is_clipped_with_a_warning():
     assert model.t_ == 2 * len(y)
 
 
-def test_lbfgs_records_a_loss_curve_and_converges():
-    model = _model(solver="lbfgs", max_iter=500, tol=1e-8).fit(X, y)
-    assert len(model.loss_curve_) == model.n_iter_
-    assert model.loss_curve_[-1] == pytest.approx(model.loss_)
-    assert np.all(np.diff(model.loss_curve_) <= 1e-12)
-
-
 def test_predict_before_fit_raises_not_fitted():
     from sklearn.exceptions import NotFittedError
 
@@ -198,18 +191,3 @@ def test_n_threads_limits_blas_during_fit_and_predict_only(monkeypatch):
     assert {name for name, _ in seen} == {"loss_gradient", "logits"}
     assert all(threads == [1] * len(before) for _, threads in seen)
     assert blas_threads() == before
-
-
-def test_lbfgs_ending_on_non_finite_weights_keeps_the_start(monkeypatch):
-    import scipy.optimize
-
-    def broken_minimize(fun, x0, **kwargs):
-        return scipy.optimize.OptimizeResult(
-            x=np.full_like(x0, np.nan), fun=np.nan, nit=3, status=0, message="ok"
-        )
-
-    monkeypatch.setattr("skdense._lbfgs.scipy.optimize.minimize", broken_minimize)
-    model = _model(solver="lbfgs")
-    with pytest.warns(ConvergenceWarning, match="diverged"):
-        model.fit(X, y)
-    assert all(np.isfinite(c).all() for c in model.coefs_ + model.intercepts_)

@@ -251,10 +251,10 @@ def test_partial_fit_reuses_one_engine_and_never_pickles_it():
     X, y = make_classification(n_samples=400, n_features=6, random_state=0)
     model = DenseNetRegressor(hidden_layer_sizes=(8,), keep_prob=0.8, random_state=0)
     model.partial_fit(X[:200], y[:200])
-    _, solver = model._engine
+    solver = model._engine.solver
     buffers = dict(solver.batches._buffers._arrays)
     model.partial_fit(X[200:], y[200:])
-    assert model._engine[1] is solver
+    assert model._engine.solver is solver
     assert solver.optimizer is model._optimizer
     for name, array in solver.batches._buffers._arrays.items():
         assert array is buffers[name], name  # no reallocation
@@ -270,11 +270,11 @@ def test_a_changed_parameter_or_a_new_fit_builds_a_new_engine():
     X, y = make_classification(n_samples=100, n_features=6, random_state=0)
     model = DenseNetClassifier(hidden_layer_sizes=(8,), random_state=0)
     model.partial_fit(X, y, classes=[0, 1])
-    first = model._engine[1]
+    first = model._engine.solver
     model.set_params(alpha=0.5).partial_fit(X, y)
-    assert model._engine[1] is not first
-    second = model._engine[1]
+    assert model._engine.solver is not first
+    second = model._engine.solver
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.set_params(max_iter=2).fit(X, y)
-    assert model._engine[1] is not second
+    assert model._engine.solver is not second

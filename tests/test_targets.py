@@ -1,0 +1,46 @@
+"""Training targets as class codes, expanded one batch at a time."""
+
+import numpy as np
+from sklearn.datasets import make_classification
+
+from skdense import DenseNetClassifier
+from skdense._targets import Targets
+
+
+def test_codes_expand_to_one_hot_rows():
+    targets = Targets(np.array([2, 0, 1, 2]), 3)
+    out = np.full((2, 3), 7.0)
+    np.testing.assert_array_equal(
+        targets.take(np.array([3, 1]), out), [[0, 0, 1], [1, 0, 0]]
+    )
+    np.testing.assert_array_equal(
+        targets.take(slice(1, 3), out), [[1, 0, 0], [0, 1, 0]]
+    )
+    assert targets.dense(np.float32).dtype == np.float32
+    np.testing.assert_array_equal(targets.dense(np.float64), np.eye(3)[[2, 0, 1, 2]])
+
+
+def test_binary_codes_are_the_single_output_column():
+    targets = Targets(np.array([1, 0, 1]), 1)
+    np.testing.assert_array_equal(targets.dense(np.float64), [[1], [0], [1]])
+
+
+def test_matrix_targets_are_copied_row_by_row():
+    values = np.array([[True, False], [False, False], [True, True]])
+    targets = Targets(values, 2)
+    assert not targets.is_codes and len(targets) == 3
+    out = np.empty((2, 2))
+    np.testing.assert_array_equal(targets.take(np.array([2, 0]), out), [[1, 1], [1, 0]])
+    subset = targets.subset(np.array([1, 2]))
+    np.testing.assert_array_equal(subset.values, values[1:])
+    assert subset.n_outputs == 2
+
+
+def test_a_fit_holds_codes_not_a_one_hot_matrix():
+    X, y = make_classification(
+        n_samples=300, n_features=8, n_informative=6, n_classes=5, random_state=0
+    )
+    model = DenseNetClassifier((4,), max_iter=1, random_state=0)
+    _, _, targets = model._validate_input(X, y, False, True, None)
+    assert targets.values.shape == (300,) and targets.values.dtype.kind == "i"
+    np.testing.assert_array_equal(model.classes_[targets.values], y)
