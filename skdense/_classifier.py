@@ -266,7 +266,8 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
                 class_index, weights=sample_weight, minlength=n_classes
             )
             return counts.sum() / (n_classes * np.maximum(counts, 1e-300))
-        unknown = [label for label in self.class_weight if label not in self.classes_]
+        known = set(self.classes_.tolist())
+        unknown = [label for label in self.class_weight if label not in known]
         if unknown:
             raise ValueError(
                 f"class_weight names labels {unknown!r} that are not among the "

@@ -142,3 +142,21 @@ def test_integer_sample_weight_equals_copies_under_dropout():
         np.repeat(X, weights, axis=0), np.repeat(y, weights)
     )
     np.testing.assert_allclose(weighted.coefs_[0], copied.coefs_[0], rtol=1e-10)
+
+
+def test_row_keys_read_negative_zero_as_zero():
+    for dtype in (np.float64, np.float32):
+        X = np.array([[-0.0, 1.5, 0.0], [0.0, 1.5, -0.0]], dtype=dtype)
+        keys = row_keys(X)
+        assert keys[0] == keys[1]
+        assert keys[0] == row_keys(sp.csr_matrix(np.abs(X)))[0]
+
+
+def test_row_keys_of_many_rows_are_computed_in_chunks_alike():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(2 * 4096 + 17, 3))
+    keys = row_keys(X)
+    pieces = [row_keys(X[start : start + 1000]) for start in range(0, len(X), 1000)]
+    np.testing.assert_array_equal(keys, np.concatenate(pieces))
+    np.testing.assert_array_equal(keys, row_keys(sp.csr_matrix(X)))
+    assert len(np.unique(keys)) == len(X)

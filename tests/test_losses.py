@@ -82,3 +82,18 @@ def test_weighted_mean():
     values = np.array([1.0, 2.0, 4.0])
     assert weighted_mean(values, None) == pytest.approx(7 / 3)
     assert weighted_mean(values, np.array([1.0, 0.0, 3.0])) == pytest.approx(13 / 4)
+
+
+@pytest.mark.parametrize("function", ["activation", "loss"])
+def test_softmax_shifts_each_row_by_its_own_maximum(function):
+    """Rows far apart in scale: a shared or added shift overflows or underflows."""
+    Z = np.array([[1000.0, 999.0], [0.0, -1.0]])
+    expected = np.array([1, np.exp(-1)]) / (1 + np.exp(-1))
+    if function == "activation":
+        OUTPUT_ACTIVATIONS["softmax"](Z)
+    else:
+        loss = LOSSES["softmax"](Z, np.array([[1.0, 0.0], [0.0, 1.0]]))
+        np.testing.assert_allclose(
+            loss, [np.log1p(np.exp(-1)), 1 + np.log1p(np.exp(-1))]
+        )
+    np.testing.assert_allclose(Z, [expected, expected], rtol=1e-12)

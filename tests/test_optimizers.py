@@ -91,3 +91,47 @@ def test_pickles_hold_state_but_no_scratch_buffers():
     params = np.zeros(1000)
     restored.step(params, np.ones(1000))
     assert restored.t == 2 and np.isfinite(params).all()
+
+
+def test_adaptive_schedule_says_what_it_does(capsys):
+    sgd = SGDOptimizer(3, np.float64, 4e-6, "adaptive", 0.9, True, 0.5)
+    assert sgd.trigger_stopping("No gain.", verbose=True) is False
+    assert sgd.learning_rate == pytest.approx(8e-7)
+    assert "No gain. Setting learning rate to 0.000001" in capsys.readouterr().out
+    assert sgd.trigger_stopping("No gain.", verbose=True) is True
+    assert "No gain. Learning rate too small. Stopping." in capsys.readouterr().out
+
+
+def test_full_momentum_step_size_is_finite():
+    sgd = SGDOptimizer(4, np.float64, 0.1, "constant", 1.0, False, 0.5)
+    assert sgd.step_sizes(0, 4) == 0.1
+
+
+def test_adam_step_sizes_are_those_of_the_last_step():
+    adam = AdamOptimizer(6, np.float64, 0.01, 0.9, 0.999, 1e-8)
+    params = np.zeros(6)
+    for grad in ([1.0, -2, 0.5, 4, 0, 3], [2.0, 1, -1, 0, 5, 1]):
+        adam.step(params, np.array(grad))
+    expected = adam.learning_rate / (np.sqrt(adam.vs) + adam.epsilon)
+    clutter = [np.full(6, 7.0) for _ in range(4)]  # occupy any freed memory
+    np.testing.assert_allclose(adam.step_sizes(0, 6), expected, rtol=1e-12)
+    np.testing.assert_allclose(adam.step_sizes(2, 5), expected[2:5], rtol=1e-12)
+    assert clutter[0][0] == 7.0
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_snapshot_and_restore_return_to_the_saved_state(kind):
+    if kind == "sgd":
+        opt = SGDOptimizer(4, np.float64, 0.1, "invscaling", 0.9, True, 0.5)
+    else:
+        opt = AdamOptimizer(4, np.float64, 0.01, 0.9, 0.999, 1e-8)
+    params = np.zeros(4)
+    opt.step(params, np.array([1.0, -1, 2, 0]))
+    saved = opt.snapshot()
+    before = {k: np.copy(v) for k, v in vars(opt).items() if not k.startswith("_")}
+    opt.step(params, np.array([3.0, 1, -2, 5]))
+    opt.iteration_ends(100)
+    opt.restore(saved)
+    for name, value in before.items():
+        np.testing.assert_array_equal(getattr(opt, name), value, err_msg=name)
+    assert not any(name.startswith("_") for name in saved)
