@@ -160,3 +160,30 @@ def test_row_keys_of_many_rows_are_computed_in_chunks_alike():
     np.testing.assert_array_equal(keys, np.concatenate(pieces))
     np.testing.assert_array_equal(keys, row_keys(sp.csr_matrix(X)))
     assert len(np.unique(keys)) == len(X)
+
+
+def _bit_rows(mask):
+    return [int("".join("1" if kept else "0" for kept in row), 2) for row in mask > 0]
+
+
+def test_keys_and_masks_are_the_same_from_release_to_release():
+    """Pinned values: a change of hash changes every model trained with dropout
+    and every Monte-Carlo prediction, so it must be deliberate."""
+    X = np.array([[0.5, -1.25, 3.0], [0.0, 2.0, -0.5]])
+    assert row_keys(X).tolist() == [0xD99BBBAFF1784CA4, 0xCAC7F39BAE18A310]
+    assert row_keys(X.astype(np.float32)).tolist() == [
+        0xCDB428BDA4C7C7FC,
+        0x3FDBB34BC22F0BA,
+    ]
+    dropout = RowKeyedDropout([0.5, 1.0, 0.7], [16, 4, 8], seed=12345)
+    keys = np.array([1, 2**63 + 5], dtype=np.uint64)
+    first, middle, last = dropout.masks(keys, 3, np.float64)
+    assert middle is None
+    assert _bit_rows(first) == [0x4177, 0x3504] and first.max() == 2.0
+    assert _bit_rows(last) == [0xFF, 0xAA] and last.max() == pytest.approx(1 / 0.7)
+    # Monte-Carlo form: the same decisions, unscaled, pass after pass.
+    kept = dropout.kept_units(keys, np.array([0, 3]), np.float32)
+    assert kept[1] is None and kept[0].dtype == np.float32
+    assert _bit_rows(kept[0][2:]) == [0x4177, 0x3504]
+    assert kept[0].max() == 1.0
+    np.testing.assert_array_equal(kept[2][2:] / 0.7 > 0, last > 0)

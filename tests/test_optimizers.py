@@ -11,7 +11,7 @@ from sklearn.neural_network._stochastic_optimizers import (
     SGDOptimizer as SklearnSGD,
 )
 
-from skdense._optimizers import AdamOptimizer, SGDOptimizer
+from skdense._optimizers import AdamOptimizer, SGDOptimizer, make_optimizer
 
 
 def _run(ours, reference, n_steps=5, seed=0):
@@ -135,3 +135,46 @@ def test_snapshot_and_restore_return_to_the_saved_state(kind):
     for name, value in before.items():
         np.testing.assert_array_equal(getattr(opt, name), value, err_msg=name)
     assert not any(name.startswith("_") for name in saved)
+
+
+def test_make_optimizer_passes_every_parameter():
+    params = dict(
+        solver="sgd",
+        learning_rate_init=0.3,
+        learning_rate="invscaling",
+        momentum=0.5,
+        nesterovs_momentum=False,
+        power_t=0.25,
+        beta_1=0.8,
+        beta_2=0.9,
+        epsilon=1e-6,
+    )
+    sgd = make_optimizer(params, 7, np.float32)
+    assert isinstance(sgd, SGDOptimizer) and sgd.velocity.dtype == np.float32
+    assert (sgd.learning_rate_init, sgd.lr_schedule, sgd.momentum) == (
+        0.3,
+        "invscaling",
+        0.5,
+    )
+    assert (sgd.nesterov, sgd.power_t, sgd.velocity.shape) == (False, 0.25, (7,))
+    adam = make_optimizer({**params, "solver": "adam"}, 5, np.float32)
+    assert isinstance(adam, AdamOptimizer) and adam.ms.dtype == np.float32
+    assert (adam.learning_rate_init, adam.beta_1, adam.beta_2, adam.epsilon) == (
+        0.3,
+        0.8,
+        0.9,
+        1e-6,
+    )
+
+
+def test_adaptive_stops_at_exactly_the_smallest_rate():
+    sgd = SGDOptimizer(3, np.float64, 1e-6, "adaptive", 0.9, True, 0.5)
+    assert sgd.trigger_stopping("flat.", verbose=False) is True
+
+
+def test_scratch_buffers_follow_the_dtype():
+    sgd = SGDOptimizer(3, np.float32, 0.1, "constant", 0.9, True, 0.5)
+    assert sgd.velocity.dtype == np.float32
+    assert sgd._scratch(np.zeros(3)).dtype == np.float64
+    assert sgd._scratch(np.zeros(3, dtype=np.float32)).dtype == np.float32
+    assert sgd._scratch(np.zeros(4, dtype=np.float32)).shape == (4,)
