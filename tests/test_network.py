@@ -114,7 +114,8 @@ def test_pack_unpack_round_trip_and_layout():
     # Weights first, then intercepts: penalties act on theta[:n_coefs].
     assert coefs[1].ravel()[-1] == network.n_coefs - 1
     np.testing.assert_array_equal(network.pack(coefs, intercepts), theta)
-    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+    message = r"shape \(5, 3\) do not fit a layer of shape \(4, 3\).*data's shape"
+    with pytest.raises(ValueError, match=message):
         network.pack([np.zeros((5, 3)), coefs[1]], intercepts)
 
 
@@ -201,3 +202,49 @@ def test_float32_stays_float32():
     assert (
         network32.predict(coefs, intercepts, X.astype(np.float32)).dtype == np.float32
     )
+
+
+def test_parameters_and_buffers_take_the_network_dtype():
+    network = DenseNetwork([3, 4, 2], "relu", "softmax", "float32")
+    assert network.dtype == np.float32
+    theta = network.initial_params(np.random.RandomState(0))
+    coefs, intercepts = network.unpack(theta)
+    assert theta.dtype == network.pack(coefs, intercepts).dtype == np.float32
+    X = np.ones((5, 3), dtype=np.float32)
+    Y = np.eye(2, dtype=np.float32)[[0, 1, 0, 1, 1]]
+    grad = np.empty_like(theta)
+    network.loss_gradient(theta, X, Y, None, make_penalty("l1", 0.1, 0.5), grad)
+    assert all(a.dtype == np.float32 for a in network._buffers._arrays.values())
+
+
+def test_sparse_logits_equal_dense_logits():
+    network, theta, X, _, _ = _problem("relu", "multiclass")
+    coefs, intercepts = network.unpack(theta)
+    X[X < 0] = 0
+    np.testing.assert_allclose(
+        network.logits(coefs, intercepts, sp.csr_matrix(X)),
+        network.logits(coefs, intercepts, X),
+        rtol=1e-12,
+    )
+
+
+def test_check_continues_names_both_layer_sizes():
+    network = DenseNetwork([4, 3, 2], "relu", "softmax", np.float64)
+    network.check_continues([np.zeros((4, 3)), np.zeros((3, 2))])
+    with pytest.raises(
+        ValueError, match=r"sizes \[4, 5, 2\] on layer sizes \[4, 3, 2\]"
+    ):
+        network.check_continues([np.zeros((4, 5)), np.zeros((5, 2))])
+
+
+def test_mc_logits_without_dropout_on_the_first_layer_copy_it_per_pass():
+    network = DenseNetwork([3, 4, 5, 2], "tanh", "identity", np.float64)
+    coefs, intercepts = network.unpack(network.initial_params(np.random.RandomState(0)))
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    kept_second = (np.random.default_rng(1).random((2 * 6, 5)) < 0.5).astype(float)
+    logits = network.mc_logits(coefs, intercepts, X, 2, [None, kept_second])
+    assert logits.shape == (2, 6, 2)
+    for index in range(2):
+        masks = [None, kept_second[index * 6 : (index + 1) * 6]]
+        expected = network._forward(coefs, intercepts, X, masks)[2]
+        np.testing.assert_allclose(logits[index], expected, rtol=1e-12)

@@ -5,11 +5,12 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from skdense import DenseNetClassifier, DenseNetRegressor
-from skdense._dropout import RowKeyedDropout
+from skdense._dropout import RowKeyedDropout, row_keys
 from skdense._network import DenseNetwork
 from skdense._optimizers import AdamOptimizer, SGDOptimizer
 from skdense._penalties import make_penalty
@@ -21,6 +22,7 @@ from skdense._training import (
     StochasticSolver,
     TrainingSet,
     ValidationSet,
+    reuse_or_build_solver,
     split_validation,
 )
 
@@ -278,3 +280,252 @@ def test_a_changed_parameter_or_a_new_fit_builds_a_new_engine():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.set_params(max_iter=2).fit(X, y)
     assert model._engine.solver is not second
+
+
+def _scripted(solver, losses):
+    """Make each epoch of ``solver`` report the next of ``losses``."""
+    values = iter(losses)
+    solver.batches.run = lambda theta, *args: next(values)
+
+
+def test_training_loss_tolerance_and_stop_message(capsys):
+    solver, theta = _solver()
+    # best 1.0; 0.9 is exactly tol=0.1 better (an improvement); 0.85 is not.
+    _scripted(solver, [1.0, 0.9, 0.85, 0.84, 0.83, 0.82])
+    state = FitState.fresh(early_stopping=False)
+    X, targets = _problem()
+    settings = _settings(max_iter=6, tol=0.1, n_iter_no_change=2, verbose=True)
+    solver.run(
+        theta, state, settings, TrainingSet(X, targets), None, np.random.RandomState(0)
+    )
+    assert state.n_iter == 5 and state.no_improvement_count == 3
+    assert state.best_loss == 0.83 and state.loss == 0.83
+    out = capsys.readouterr().out
+    assert "Iteration 5, loss = 0.83000000, time = " in out
+    assert (
+        "Training loss did not improve more than tol=0.100000 for 2 consecutive "
+        "epochs. Stopping." in out
+    )
+
+
+def test_validation_tolerance_new_best_and_progress_line(capsys):
+    scores = iter([0.5, 0.6, 0.6, 0.65])
+    solver, theta = _solver(scorer=lambda output, validation: next(scores))
+    _scripted(solver, [1.0, 0.9, 0.8, 0.7])
+    state = FitState.fresh(early_stopping=True)
+    X, targets = _problem()
+    settings = _settings(max_iter=4, tol=0.1, n_iter_no_change=5, verbose=True)
+    validation = ValidationSet(X[:5], targets.values[:5])
+    solver.run(
+        theta,
+        state,
+        settings,
+        TrainingSet(X, targets),
+        validation,
+        np.random.RandomState(0),
+    )
+    # 0.6 is exactly tol better than 0.5: improved; 0.6 again is no new best;
+    # 0.65 is a new best but not tol better.
+    assert state.no_improvement_count == 2
+    assert state.best_validation_score == 0.65 and state.best_loss is None
+    assert "Iteration 2, loss = 0.90000000, validation score = 0.600000" in (
+        capsys.readouterr().out
+    )
+
+
+def test_validation_stop_message_names_the_validation_score(capsys):
+    solver, theta = _solver(scorer=lambda output, validation: 0.5)
+    _scripted(solver, [1.0] * 5)
+    state = FitState.fresh(early_stopping=True)
+    X, targets = _problem()
+    solver.run(
+        theta,
+        state,
+        _settings(n_iter_no_change=1, verbose=True),
+        TrainingSet(X, targets),
+        ValidationSet(X[:5], targets.values[:5]),
+        np.random.RandomState(0),
+    )
+    assert state.n_iter == 3
+    assert "Validation score did not improve more than tol=0.000100 for 1" in (
+        capsys.readouterr().out
+    )
+
+
+def test_max_iter_warning_and_adaptive_rate_keep_going():
+    solver, theta = _solver(optimizer="sgd")  # adaptive: divides instead of stopping
+    _scripted(solver, [1.0] * 6)
+    state = FitState.fresh(early_stopping=False)
+    X, targets = _problem()
+    message = r"Maximum iterations \(6\) reached and the optimization hasn't converged"
+    with pytest.warns(ConvergenceWarning, match=message):
+        solver.run(
+            theta,
+            state,
+            _settings(max_iter=6, n_iter_no_change=1),
+            TrainingSet(X, targets),
+            None,
+            np.random.RandomState(0),
+        )
+    assert state.n_iter == 6 and solver.optimizer.learning_rate == pytest.approx(
+        0.1 / 25
+    )
+    assert state.no_improvement_count == 1
+
+
+def test_divergence_message_says_what_was_kept():
+    solver, theta = _solver()
+    _scripted(solver, [None])
+    X, targets = _problem()
+    message = (
+        r"Training diverged at epoch 1: the loss or the weights became infinite or "
+        r"NaN\. The weights with the best loss \(or validation score\) so far are "
+        r"kept\. Lower learning_rate_init or scale the features\."
+    )
+    with pytest.warns(ConvergenceWarning, match=message):
+        solver.run(
+            theta,
+            FitState(),
+            _settings(),
+            TrainingSet(X, targets),
+            None,
+            np.random.RandomState(0),
+        )
+
+
+def _reference_epoch(network, theta, optimizer, penalty, dropout, data, order, size):
+    """One epoch written out batch by batch, the specification of BatchLoop."""
+    keys = row_keys(data.X)
+    Y_all = data.targets.dense(network.dtype)
+    grad = np.empty_like(theta)
+    for start in range(0, len(data), size):
+        rows = order[start : start + size]
+        weights = data.sample_weight[rows]
+        masks = dropout.masks(keys[rows], 0, network.dtype)
+        network.loss_gradient(
+            theta,
+            data.X[rows],
+            Y_all[rows],
+            weights,
+            penalty,
+            grad,
+            masks,
+            include_l1=False,
+        )
+        optimizer.step(theta, grad)
+        penalty.prox(
+            theta[: network.n_coefs],
+            optimizer.step_sizes(0, network.n_coefs) / weights.sum(),
+        )
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_batches_apply_dropout_sample_weights_and_the_l1_prox(sparse):
+    X, targets = _problem(n_samples=50)
+    X = np.abs(X) * (X > 0)
+    weights = np.random.default_rng(0).uniform(0.5, 2, size=50)
+    runs = []
+    for reference in (False, True):
+        network = DenseNetwork([5, 8, 3], "relu", "softmax", np.float64)
+        theta = network.initial_params(np.random.RandomState(0))
+        optimizer = AdamOptimizer(network.n_params, np.float64, 0.05, 0.9, 0.999, 1e-8)
+        penalty = make_penalty("l1", 0.5, 0.5)
+        dropout = RowKeyedDropout([0.6], [8], seed=11)
+        data = TrainingSet(sp.csr_matrix(X) if sparse else X, targets, weights)
+        order = np.random.default_rng(1).permutation(50)
+        if reference:
+            _reference_epoch(
+                network, theta, optimizer, penalty, dropout, data, order, 16
+            )
+        else:
+            loop = BatchLoop(network, penalty, optimizer, dropout)
+            loop.prepare(data)
+            loop.run(theta, data, order, 16, 0)
+        runs.append(theta)
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12, atol=1e-15)
+    assert (runs[0][: 5 * 8 + 8 * 3] == 0).sum() > 5  # the prox made exact zeros
+
+
+def test_no_shuffle_runs_batches_in_order_and_batch_size_is_clipped():
+    X, targets = _problem(n_samples=30)
+    solver, theta = _solver()
+    seen = []
+    real = solver.batches._train_batch
+
+    def recording(theta, data, rows, epoch_key):
+        seen.append(rows)
+        return real(theta, data, rows, epoch_key)
+
+    solver.batches._train_batch = recording
+    with pytest.warns(
+        UserWarning, match="batch_size=50 is larger than the 30 training samples"
+    ):
+        solver.run(
+            theta,
+            FitState(),
+            _settings(max_iter=1, batch_size=50, shuffle=False),
+            TrainingSet(X, targets),
+            None,
+            np.random.RandomState(0),
+        )
+    assert seen == [slice(0, 30)]
+    seen.clear()
+    solver.run(
+        theta,
+        FitState(),
+        _settings(max_iter=1, batch_size="auto", shuffle=False),
+        TrainingSet(np.vstack([X] * 8), targets.subset(np.tile(np.arange(30), 8))),
+        None,
+        np.random.RandomState(0),
+    )
+    assert seen == [slice(0, 200), slice(200, 400)]
+    seen.clear()
+    solver.run(
+        theta,
+        FitState(),
+        _settings(max_iter=1, batch_size=1, shuffle=True),
+        TrainingSet(X[:3], targets.subset(slice(0, 3))),
+        None,
+        np.random.RandomState(0),
+    )
+    assert len(seen) == 3 and all(len(rows) == 1 for rows in seen)
+
+
+def test_reuse_or_build_solver_draws_dropout_only_when_asked():
+    network = DenseNetwork([3, 4, 2], "relu", "softmax", np.float64)
+    optimizer = AdamOptimizer(network.n_params, np.float64, 0.01, 0.9, 0.999, 1e-8)
+    plain = reuse_or_build_solver(
+        None, network, ("l2", 0.1, 0.5), [1.0], optimizer, None
+    )
+    assert plain.solver.dropout is None and plain.solver.batches.dropout is None
+    dropped = reuse_or_build_solver(
+        plain, network, ("l2", 0.1, 0.5), [0.5], optimizer, None
+    )
+    assert dropped is not plain
+    assert dropped.solver.batches.dropout is dropped.solver.dropout is not None
+    assert dropped.solver.batches.penalty.l2_strength == 0.1
+    linear = DenseNetwork([3, 2], "relu", "softmax", np.float64)
+    assert (
+        reuse_or_build_solver(
+            None, linear, (None, 0, 0), [], optimizer, None
+        ).solver.dropout
+        is None
+    )
+
+
+def test_state_of_an_estimator_with_few_attributes_takes_fresh_values():
+    class Bare:
+        n_iter_ = 3
+
+    state = FitState.of(Bare())
+    assert state.n_iter == 3 and state.best_loss == np.inf and state.loss_curve == []
+
+
+def test_split_validation_of_sparse_data_and_the_smallest_split():
+    X, targets = _problem(n_samples=20)
+    train, valid = split_validation(
+        TrainingSet(sp.csr_matrix(X), targets), 0.1, None, np.random.RandomState(0)
+    )
+    assert sp.issparse(train.X) and len(valid) == 2 and len(train) == 18
+    together = np.vstack([train.X.toarray(), valid.X.toarray()])
+    np.testing.assert_array_equal(np.unique(together, axis=0), np.unique(X, axis=0))
