@@ -12,6 +12,7 @@ and regression (targets, output layer, scoring) lives in the subclasses.
 
 import contextlib
 from abc import ABCMeta, abstractmethod
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,8 +22,8 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._inference import (
+    MonteCarlo,
     check_has_dropout,
-    monte_carlo_mean_std,
     monte_carlo_seed,
     predict_in_chunks,
 )
@@ -30,7 +31,13 @@ from ._lbfgs import fit_lbfgs
 from ._losses import OUTPUT_ACTIVATIONS
 from ._network import DenseNetwork
 from ._optimizers import make_optimizer
-from ._params import check_solver_options, resolve_keep_probs, validate_parameters
+from ._params import (
+    Interval,
+    RandomStateLike,
+    check_solver_options,
+    resolve_keep_probs,
+    validate_parameters,
+)
 from ._penalties import make_penalty
 from ._persistence import check_version
 from ._training import (
@@ -44,6 +51,7 @@ from ._training import (
 from ._validation import check_sample_weight, validate_X
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+_POSITIVE_INT = Interval(Integral, 1, None)
 
 
 class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
@@ -79,6 +87,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         penalty,
         l1_ratio,
         keep_prob,
+        input_keep_prob,
         n_threads,
         mc_samples,
     ):
@@ -108,6 +117,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.keep_prob = keep_prob
+        self.input_keep_prob = input_keep_prob
         self.n_threads = n_threads
         self.mc_samples = mc_samples
 
@@ -257,6 +267,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             keep_probs,
             self._optimizer,
             self._score,
+            self.input_keep_prob,
         )
         return self._engine.solver
 
@@ -278,24 +289,47 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         with self._thread_limit():
             return predict_in_chunks(network, coefs, intercepts, X, finish, n_columns)
 
-    def _monte_carlo(self, X, finish, n_columns):
-        """Mean and standard deviation of ``finish(logits)`` over ``mc_samples``
-        forward passes with dropout left on (Monte-Carlo dropout)."""
+    def _monte_carlo(self, X, finish, n_passes=None, random_state=None):
+        """Validated ``X`` and the :class:`MonteCarlo` passes of the fitted
+        network, whose outputs are ``finish(logits)``.
+
+        ``random_state`` None draws the masks of the estimator's own
+        ``random_state``, those of ``return_std=True``.
+        """
         check_is_fitted(self)
         keep_probs = resolve_keep_probs(self.keep_prob, len(self.coefs_) - 1)
-        check_has_dropout(keep_probs, self.keep_prob)
+        check_has_dropout(keep_probs, self.input_keep_prob, self.keep_prob)
         X = validate_X(self, X)
-        seed = monte_carlo_seed(self.random_state)
+        passes = self.mc_samples if n_passes is None else n_passes
+        validate_parameters(
+            {"n_samples": passes, "random_state": random_state},
+            {"n_samples": _POSITIVE_INT, "random_state": RandomStateLike()},
+        )
+        if random_state is None:
+            seed = monte_carlo_seed(self.random_state)
+        else:  # a RandomState passed here is advanced, as GPR's sample_y does
+            seed = monte_carlo_seed(random_state, advance=True)
+        return X, MonteCarlo(
+            *self._fitted_network(),
+            keep_probs,
+            self.input_keep_prob,
+            passes,
+            seed,
+            finish,
+        )
+
+    def _mean_std(self, X, finish, n_columns):
+        """Mean and standard deviation of ``finish(logits)`` over ``mc_samples``
+        forward passes with dropout left on (Monte-Carlo dropout)."""
+        X, monte_carlo = self._monte_carlo(X, finish)
         with self._thread_limit():
-            return monte_carlo_mean_std(
-                *self._fitted_network(),
-                X,
-                keep_probs,
-                self.mc_samples,
-                seed,
-                finish,
-                n_columns,
-            )
+            return monte_carlo.mean_std(X, n_columns)
+
+    def _samples(self, X, finish, n_columns, n_samples, random_state):
+        """``finish(logits)`` of each pass: shape (n_rows, n_columns, n_samples)."""
+        X, monte_carlo = self._monte_carlo(X, finish, n_samples, random_state)
+        with self._thread_limit():
+            return monte_carlo.samples(X, n_columns)
 
     def _fitted_network(self):
         """A network of the fitted layer sizes, its weights and intercepts."""

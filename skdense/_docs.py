@@ -92,6 +92,14 @@ SHARED_PARAMETERS = """\
         Probability of keeping a hidden unit in (inverted) dropout, in (0, 1]:
         one value for every hidden layer, or one per hidden layer. Dropout acts
         during training only; 1.0 means no dropout.
+
+    input_keep_prob : float, default=1.0
+        Probability of keeping an input feature in (inverted) dropout, in
+        (0, 1] (Srivastava et al., 2014, keep inputs at 0.8). Like the hidden
+        masks, the input masks are keyed by the content of each row; sparse
+        inputs stay sparse. It acts during training and in the Monte-Carlo
+        passes (``return_std=True``, ``sample_y``), never in plain
+        predictions; 1.0 means no input dropout and costs nothing.
 """
 
 RUNTIME_PARAMETERS = """\
@@ -105,7 +113,9 @@ RUNTIME_PARAMETERS = """\
 
     mc_samples : int, default=100
         Number of stochastic forward passes (dropout left on) behind the
-        Monte-Carlo estimates returned with ``return_std=True`` (Gal and
-        Ghahramani, 2016). The passes are drawn from ``random_state``, are
-        reproducible for an int, and leave any RandomState passed untouched.
+        Monte-Carlo estimates returned with ``return_std=True`` and by
+        ``sample_y`` (Gal and Ghahramani, 2016). The passes are drawn from
+        ``random_state``, are reproducible for an int, and leave any
+        RandomState passed untouched. Each row's passes depend on that row
+        alone, not on the other rows predicted with it.
 """

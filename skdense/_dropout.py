@@ -101,11 +101,17 @@ class RowKeyedDropout:
         Width of each hidden layer.
     seed : int
         Seed of this fit's masks.
+    input_keep : float, default=1.0
+        Probability of keeping an input feature (1.0: inputs are not dropped).
+    n_features : int, default=0
+        Number of input features; needed when ``input_keep < 1``.
     """
 
-    def __init__(self, keep_probs, hidden_sizes, seed):
+    def __init__(self, keep_probs, hidden_sizes, seed, input_keep=1.0, n_features=0):
         self.keep_probs = [float(p) for p in keep_probs]
         self.hidden_sizes = [int(width) for width in hidden_sizes]
+        self.input_keep = float(input_keep)
+        self.n_features = int(n_features)
         self._buffers = Buffers()
         self._seed = None
         self.reseed(seed)
@@ -118,12 +124,16 @@ class RowKeyedDropout:
             _upper_32_bits(_hash_ints(np.arange(width), salt=seed * 1024 + layer + 2))
             for layer, width in enumerate(self.hidden_sizes)
         ]
+        # The inputs are "layer -1": their salts differ from every hidden layer's.
+        self._input_salts = _upper_32_bits(
+            _hash_ints(np.arange(self.n_features), salt=seed * 1024 + 1)
+        )
         self._seed = seed
 
     @property
     def active(self):
-        """Whether any hidden layer drops units."""
-        return any(p < 1.0 for p in self.keep_probs)
+        """Whether any layer, inputs included, drops units."""
+        return self.input_keep < 1.0 or any(p < 1.0 for p in self.keep_probs)
 
     def masks(self, keys, epoch, dtype):
         """Masks of one batch: a list with an array or None per hidden layer.
@@ -177,16 +187,46 @@ class RowKeyedDropout:
 
     def _keep(self, layer, row_salts, keep, out):
         """Write into ``out`` whether each (row, unit) of ``layer`` is kept."""
+        hashes = self._buffers.get("hash", *out.shape, dtype=np.uint32)
+        np.add(row_salts[:, None], self._unit_salts[layer][None, :], out=hashes)
+        return self._threshold(hashes, keep, out)
+
+    def _threshold(self, hashes, keep, out):
+        """Finish the hash of ``hashes`` (row salt + unit salt, in place) and
+        write into ``out`` whether it falls below ``keep``."""
         # A light 32-bit hash (two multiply rounds of murmur3's finaliser) of
         # row salt + unit salt: both are already well mixed, and the top bits
         # that the threshold compares depend on every input bit.
-        shape = out.shape
-        hashes = self._buffers.get("hash", *shape, dtype=np.uint32)
-        shifted = self._buffers.get("shifted", *shape, dtype=np.uint32)
-        np.add(row_salts[:, None], self._unit_salts[layer][None, :], out=hashes)
+        shifted = self._buffers.get("shifted", *hashes.shape, dtype=np.uint32)
         np.multiply(hashes, _FMIX_1, out=hashes)
         np.right_shift(hashes, np.uint32(15), out=shifted)
         np.bitwise_xor(hashes, shifted, out=hashes)
         np.multiply(hashes, _FMIX_2, out=hashes)
         threshold = np.uint32(min(int(keep * 2.0**32), 2**32 - 1))
         return np.less(hashes, threshold, out=out, casting="unsafe")
+
+    def drop_inputs(self, X, keys, epochs, scale=True):
+        """``X`` with dropped input features set to 0, in a new array.
+
+        Kept features are multiplied by ``1 / input_keep`` (unless ``scale``
+        is False). With several ``epochs`` (Monte-Carlo passes), the rows are
+        stacked epoch after epoch. A sparse ``X`` stays sparse: only its stored
+        values are masked, and they get the masks the dense form would get.
+        """
+        n_epochs = len(np.atleast_1d(epochs))
+        row_salts = self._row_salts(keys, epochs)
+        factor = X.dtype.type(1.0 / self.input_keep if scale else 1.0)
+        if sp.issparse(X):
+            X = sp.vstack([sp.csr_matrix(X)] * n_epochs, format="csr")
+            entry_rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+            hashes = row_salts[entry_rows] + self._input_salts[X.indices]
+            kept = self._threshold(hashes, self.input_keep, np.empty(X.nnz, bool))
+            X.data *= kept
+            X.data *= factor
+            return X
+        hashes = np.add(row_salts[:, None], self._input_salts[None, :])
+        kept = self._threshold(hashes, self.input_keep, np.empty(hashes.shape, bool))
+        dropped = np.tile(X, (n_epochs, 1)) if n_epochs > 1 else np.array(X)
+        dropped *= kept
+        dropped *= factor
+        return dropped

@@ -18,6 +18,7 @@ it.)
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,17 +31,18 @@ _MC_MIN_CHUNK_ROWS = 8  # fewer rows: per-chunk overhead dominates (measured)
 _MC_STREAM = 0x4D43  # separates the Monte-Carlo stream from training's
 
 
-def has_dropout(keep_probs):
-    return min(keep_probs, default=1.0) < 1.0
+def has_dropout(keep_probs, input_keep=1.0):
+    return min(keep_probs, default=1.0) < 1.0 or input_keep < 1.0
 
 
-def check_has_dropout(keep_probs, keep_prob):
+def check_has_dropout(keep_probs, input_keep, keep_prob):
     """Refuse Monte-Carlo dropout for a model trained without dropout."""
-    if not has_dropout(keep_probs):
+    if not has_dropout(keep_probs, input_keep):
         raise ValueError(
-            "return_std=True needs Monte-Carlo dropout, and this model has no "
-            f"dropout (keep_prob={keep_prob!r}). Fit it with keep_prob < 1 "
-            "(e.g. 0.8) to get uncertainty estimates."
+            "Monte-Carlo dropout (return_std=True, sample_y) needs a model "
+            f"trained with dropout, and this one has none (keep_prob={keep_prob!r}, "
+            f"input_keep_prob={input_keep!r}). Fit it with keep_prob < 1 (e.g. "
+            "0.8) to get uncertainty estimates."
         )
 
 
@@ -54,14 +56,15 @@ def predict_in_chunks(network, coefs, intercepts, X, finish, n_columns):
     return output
 
 
-def monte_carlo_seed(random_state):
+def monte_carlo_seed(random_state, advance=False):
     """The integer seed of the Monte-Carlo masks for ``random_state``.
 
     An int gives a seed of its own (not training's); None a fresh one; a
-    ``RandomState`` a draw from a copy, so that it is not advanced.
+    ``RandomState`` a draw from it, from a copy unless ``advance``.
     """
     if isinstance(random_state, np.random.RandomState):
-        return int(copy.deepcopy(random_state).randint(2**31 - 1))
+        state = random_state if advance else copy.deepcopy(random_state)
+        return int(state.randint(2**31 - 1))
     entropy = None if random_state is None else [random_state, _MC_STREAM]
     return int(np.random.SeedSequence(entropy).generate_state(1)[0] >> 1)
 
@@ -71,48 +74,89 @@ def monte_carlo_chunk_rows(n_passes, coefs):
     return max(_MC_MIN_CHUNK_ROWS, _MC_CHUNK_ELEMENTS // (n_passes * widest))
 
 
-def monte_carlo_passes(
-    network, coefs, intercepts, X, keep_probs, n_passes, seed, finish
-):
-    """Yield ``(rows, passes)`` chunk by chunk of ``X``.
+@dataclass
+class MonteCarlo:
+    """Monte-Carlo dropout over a fitted network.
 
-    ``passes`` has shape ``(n_passes, chunk, n_columns)``: ``finish(logits)``
-    of each forward pass with dropout on, for a padded chunk whose first
-    ``rows.stop - rows.start`` rows are the rows ``rows`` of ``X``. Reduce it
-    before dropping the padding, so that every reduction has the same shape.
+    Parameters
+    ----------
+    network : DenseNetwork
+    coefs, intercepts : list of ndarray
+        The fitted parameters.
+    keep_probs : list of float
+        Keep probability of each hidden layer.
+    input_keep : float
+        Keep probability of the input features.
+    n_passes : int
+        Forward passes with dropout on.
+    seed : int
+        Seed of the masks (:func:`monte_carlo_seed`).
+    finish : callable
+        ``finish(logits)``: the outputs (probabilities, values) of the logits.
     """
-    hidden_sizes = [coef.shape[1] for coef in coefs[:-1]]
-    dropout = RowKeyedDropout(keep_probs, hidden_sizes, seed)
-    scaled = [coefs[0]] + [
-        coef if keep == 1.0 else coef * coef.dtype.type(1.0 / keep)
-        for coef, keep in zip(coefs[1:], keep_probs)
-    ]
-    chunk = monte_carlo_chunk_rows(n_passes, coefs)
-    pass_index = np.arange(n_passes)
-    dtype = np.result_type(X.dtype, network.dtype)
-    for start in range(0, X.shape[0], chunk):
-        rows = X[start : start + chunk]
-        padded = _padded(rows, chunk, dtype)
-        kept = dropout.kept_units(row_keys(padded), pass_index, network.dtype)
-        logits = network.mc_logits(scaled, intercepts, padded, n_passes, kept)
-        passes = finish(logits.reshape(n_passes * chunk, -1))
-        yield slice(start, start + rows.shape[0]), passes.reshape(n_passes, chunk, -1)
 
+    network: object
+    coefs: list
+    intercepts: list
+    keep_probs: list
+    input_keep: float
+    n_passes: int
+    seed: int
+    finish: object
 
-def monte_carlo_mean_std(
-    network, coefs, intercepts, X, keep_probs, n_passes, seed, finish, n_columns
-):
-    """Mean and standard deviation over the passes of :func:`monte_carlo_passes`."""
-    dtype = np.result_type(X.dtype, network.dtype)
-    mean = np.empty((X.shape[0], n_columns), dtype=dtype)
-    std = np.empty_like(mean)
-    for rows, passes in monte_carlo_passes(
-        network, coefs, intercepts, X, keep_probs, n_passes, seed, finish
-    ):
-        n_rows = rows.stop - rows.start
-        mean[rows] = passes.mean(axis=0)[:n_rows]
-        std[rows] = passes.std(axis=0)[:n_rows]
-    return mean, std
+    def mean_std(self, X, n_columns):
+        """Mean and standard deviation of the passes, each ``(n_rows, n_columns)``.
+
+        They are those of :meth:`samples` along its last axis, bit for bit.
+        """
+        mean = np.empty((X.shape[0], n_columns), dtype=self._dtype(X))
+        std = np.empty_like(mean)
+        for rows, samples in self._by_chunk(X):
+            mean[rows] = samples.mean(axis=-1)
+            std[rows] = samples.std(axis=-1)
+        return mean, std
+
+    def samples(self, X, n_columns):
+        """Every pass: an array of shape ``(n_rows, n_columns, n_passes)``."""
+        out = np.empty((X.shape[0], n_columns, self.n_passes), dtype=self._dtype(X))
+        for rows, samples in self._by_chunk(X):
+            out[rows] = samples
+        return out
+
+    def _dtype(self, X):
+        return np.result_type(X.dtype, self.network.dtype)
+
+    def _by_chunk(self, X):
+        """Yield ``(rows, samples)`` chunk by chunk of ``X``, ``samples`` of shape
+        ``(n_rows, n_columns, n_passes)`` for the rows ``rows`` (a slice)."""
+        network, coefs, n_passes = self.network, self.coefs, self.n_passes
+        hidden_sizes = [coef.shape[1] for coef in coefs[:-1]]
+        dropout = RowKeyedDropout(
+            self.keep_probs, hidden_sizes, self.seed, self.input_keep, X.shape[1]
+        )
+        # Inverted dropout's 1 / keep_prob scale moves into the next weights.
+        scaled = [
+            coef if keep == 1.0 else coef * coef.dtype.type(1.0 / keep)
+            for coef, keep in zip(coefs, [self.input_keep, *self.keep_probs])
+        ]
+        drop_inputs = self.input_keep < 1.0
+        chunk = monte_carlo_chunk_rows(n_passes, coefs)
+        pass_index = np.arange(n_passes)
+        for start in range(0, X.shape[0], chunk):
+            rows = X[start : start + chunk]
+            inputs = _padded(rows, chunk, self._dtype(X))
+            keys = row_keys(inputs)
+            kept = dropout.kept_units(keys, pass_index, network.dtype)
+            if drop_inputs:
+                inputs = dropout.drop_inputs(inputs, keys, pass_index, scale=False)
+            logits = network.mc_logits(
+                scaled, self.intercepts, inputs, n_passes, kept, drop_inputs
+            )
+            passes = self.finish(logits.reshape(n_passes * chunk, -1))
+            passes = passes.reshape(n_passes, chunk, -1)[:, : rows.shape[0]]
+            # Each row's passes contiguous: a reduction over them is the same
+            # computation wherever the row stands.
+            yield slice(start, start + rows.shape[0]), passes.transpose(1, 2, 0).copy()
 
 
 def _padded(rows, n_rows, dtype):

@@ -143,12 +143,12 @@ class DenseNetwork:
         """Output layer's values before its activation, for ``X``, no dropout."""
         return self._forward(coefs, intercepts, X)[2]
 
-    def mc_logits(self, coefs, intercepts, X, n_passes, kept):
+    def mc_logits(self, coefs, intercepts, X, n_passes, kept, stacked_input=False):
         """Logits of ``n_passes`` forward passes with dropout left on.
 
-        All passes run together: the first layer (before any dropout) is
-        computed once, and every later layer is one matrix product over the
-        ``n_passes * n_samples`` stacked rows, pass after pass.
+        All passes run together: every layer is one matrix product over the
+        ``n_passes * n_samples`` stacked rows, pass after pass; the first
+        layer, when its input is the same in every pass, is computed once.
 
         Parameters
         ----------
@@ -158,19 +158,22 @@ class DenseNetwork:
         kept : list of (ndarray or None)
             Per hidden layer, 1 for a kept unit and 0 for a dropped one, shape
             ``(n_passes * n_samples, width)``; None for a layer without dropout.
+        stacked_input : bool, default=False
+            Whether ``X`` already holds the ``n_passes`` inputs stacked (input
+            dropout), rather than one input for every pass.
 
         Returns
         -------
         logits : ndarray of shape (n_passes, n_samples, n_outputs)
             A work buffer of the network, overwritten by the next call.
         """
-        n_rows = X.shape[0]
-        Z = _matmul(X, coefs[0], out=self._buffer("mc0", n_rows, coefs[0].shape[1]))
+        n_rows = X.shape[0] // n_passes if stacked_input else X.shape[0]
+        Z = _matmul(X, coefs[0], out=self._buffer("mc0", X.shape[0], coefs[0].shape[1]))
         Z += intercepts[0]
         for layer in range(1, self.n_layers):
             ACTIVATIONS[self.activation](Z)
             flags = kept[layer - 1]
-            if layer == 1:  # one copy of the first layer per pass, masked
+            if layer == 1 and not stacked_input:  # one copy per pass, masked
                 stacked = self._buffer("mc_stacked", n_passes * n_rows, Z.shape[1])
                 passes = stacked.reshape(n_passes, *Z.shape)
                 if flags is None:

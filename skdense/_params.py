@@ -211,6 +211,7 @@ PARAMETER_CONSTRAINTS = {
     "penalty": Options(None, "l2", "l1", "elasticnet"),
     "l1_ratio": _unit("both"),
     "keep_prob": KeepProb(),
+    "input_keep_prob": _unit("right"),
     "class_weight": ClassWeight(),
     "n_threads": AnyOf(Options(None), Interval(Integral, 1, None)),
     "mc_samples": Interval(Integral, 1, None),
@@ -247,11 +248,12 @@ def check_solver_options(params, keep_probs, incremental):
                 f"penalty={params['penalty']!r}. Use solver='adam' or 'sgd', which "
                 "handle the L1 part with a proximal step."
             )
-        if min(keep_probs, default=1.0) < 1.0:
+        if min(keep_probs, default=1.0) < 1.0 or params["input_keep_prob"] < 1.0:
             raise ValueError(
                 f"solver='lbfgs' cannot train with dropout; got "
-                f"keep_prob={params['keep_prob']!r}. Use solver='adam' or 'sgd', "
-                "or keep_prob=1.0."
+                f"keep_prob={params['keep_prob']!r}, input_keep_prob="
+                f"{params['input_keep_prob']!r}. Use solver='adam' or 'sgd', or "
+                "keep_prob=1.0 and input_keep_prob=1.0."
             )
     if incremental and params["early_stopping"]:
         raise ValueError("partial_fit does not support early_stopping=True.")

@@ -232,7 +232,10 @@ class BatchLoop:
             weights = self._rows("weights", data.sample_weight, rows)
         masks = None
         if self.dropout is not None:
-            masks = self.dropout.masks(data.keys[rows], epoch_key, self.network.dtype)
+            keys = data.keys[rows]
+            masks = self.dropout.masks(keys, epoch_key, self.network.dtype)
+            if self.dropout.input_keep < 1.0:
+                X = self.dropout.drop_inputs(X, keys, epoch_key)
         loss = self.network.loss_gradient(
             theta, X, Y, weights, self.penalty, self.grad, masks, include_l1=False
         )
@@ -387,7 +390,9 @@ class Engine:
     solver: StochasticSolver
 
 
-def reuse_or_build_solver(engine, network, penalty, keep_probs, optimizer, scorer):
+def reuse_or_build_solver(
+    engine, network, penalty, keep_probs, optimizer, scorer, input_keep=1.0
+):
     """``engine`` if its solver fits this call, else an :class:`Engine` anew.
 
     ``partial_fit`` on block after block reuses one solver: its network,
@@ -401,13 +406,15 @@ def reuse_or_build_solver(engine, network, penalty, keep_probs, optimizer, score
         network.dtype,
         *penalty,
         *keep_probs,
+        input_keep,
         id(optimizer),
     )
     if engine is not None and engine.key == key:
         return engine
     dropout = None
-    if min(keep_probs, default=1.0) < 1.0:
-        dropout = RowKeyedDropout(keep_probs, network.layer_sizes[1:-1], seed=0)
+    if min(keep_probs, default=1.0) < 1.0 or input_keep < 1.0:
+        sizes = network.layer_sizes
+        dropout = RowKeyedDropout(keep_probs, sizes[1:-1], 0, input_keep, sizes[0])
     solver = StochasticSolver(
         network, make_penalty(*penalty), optimizer, dropout, scorer
     )

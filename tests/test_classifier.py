@@ -322,3 +322,19 @@ def test_max_iter_reached_warns():
         warnings.simplefilter("error", ConvergenceWarning)
         with pytest.raises(ConvergenceWarning, match="Maximum iterations \\(3\\)"):
             DenseNetClassifier((5,), max_iter=3, random_state=0).fit(X, y)
+
+
+def test_sample_y_draws_probabilities_per_class():
+    X, y = _data(3)
+    model = _small(keep_prob=0.6, mc_samples=25).fit(X, y)
+    samples = model.sample_y(X[:20])
+    assert samples.shape == (20, 3, 25)
+    np.testing.assert_allclose(samples.sum(axis=1), 1)
+    mean, std = model.predict_proba(X[:20], return_std=True)
+    np.testing.assert_array_equal(samples.mean(axis=-1), mean)
+    np.testing.assert_array_equal(samples.std(axis=-1), std)
+    np.testing.assert_array_equal(model.sample_y(X[5:7]), samples[5:7])
+    binary = _small(input_keep_prob=0.7).fit(*_data(2))
+    assert binary.sample_y(X[:4], n_samples=6).shape == (4, 2, 6)
+    with pytest.raises(ValueError, match="needs a model trained with dropout"):
+        _small().fit(*_data(2)).sample_y(X[:4])

@@ -127,12 +127,13 @@ def test_dropout_changes_training():
     assert not np.allclose(plain.coefs_[0], dropped.coefs_[0])
 
 
-def test_integer_sample_weight_equals_copies_under_dropout():
+@pytest.mark.parametrize("keeps", [dict(keep_prob=0.6), dict(input_keep_prob=0.7)])
+def test_integer_sample_weight_equals_copies_under_dropout(keeps):
     X, y = _data()
     weights = np.random.RandomState(0).randint(0, 3, len(y))
     params = dict(
+        **keeps,
         hidden_layer_sizes=(8,),
-        keep_prob=0.6,
         max_iter=5,
         batch_size=500,
         random_state=0,
@@ -187,3 +188,49 @@ def test_keys_and_masks_are_the_same_from_release_to_release():
     assert _bit_rows(kept[0][2:]) == [0x4177, 0x3504]
     assert kept[0].max() == 1.0
     np.testing.assert_array_equal(kept[2][2:] / 0.7 > 0, last > 0)
+
+
+def _input_dropout(input_keep=0.6, n_features=40, seed=2):
+    return RowKeyedDropout(
+        [1.0], [5], seed, input_keep=input_keep, n_features=n_features
+    )
+
+
+def test_input_features_are_kept_with_probability_input_keep():
+    X = np.random.RandomState(0).uniform(1, 2, size=(3000, 40))
+    dropped = _input_dropout().drop_inputs(X, row_keys(X), 0)
+    kept = dropped != 0
+    rate = kept.mean(axis=0)
+    assert np.abs(rate - 0.6).max() < 5 * np.sqrt(0.6 * 0.4 / 3000)
+    np.testing.assert_allclose(dropped[kept], X[kept] / 0.6)
+    unscaled = _input_dropout().drop_inputs(X, row_keys(X), 0, scale=False)
+    np.testing.assert_array_equal(unscaled[kept], X[kept])
+    np.testing.assert_array_equal(unscaled != 0, kept)
+
+
+def test_input_masks_are_keyed_by_row_and_epoch_and_differ_from_hidden_masks():
+    X = np.random.RandomState(1).uniform(1, 2, size=(50, 40))
+    X[7] = X[3]
+    dropout = _input_dropout()
+    keys = row_keys(X)
+    first = dropout.drop_inputs(X, keys, 0) != 0
+    np.testing.assert_array_equal(first[7], first[3])
+    assert not np.array_equal(first, dropout.drop_inputs(X, keys, 1) != 0)
+    stacked = dropout.drop_inputs(X, keys, np.array([0, 1])) != 0
+    np.testing.assert_array_equal(stacked[:50], first)
+    hidden = RowKeyedDropout([0.6], [40], 2).masks(keys, 0, np.float64)[0] != 0
+    assert not np.array_equal(first, hidden)
+    assert dropout.active and not _input_dropout(input_keep=1.0).active
+
+
+def test_sparse_inputs_stay_sparse_and_get_the_dense_masks():
+    rng = np.random.RandomState(2)
+    X = rng.uniform(1, 2, size=(60, 40)) * (rng.uniform(size=(60, 40)) < 0.3)
+    dropout = _input_dropout()
+    keys = row_keys(X)
+    for epochs in (0, np.array([0, 4, 5])):
+        dense = dropout.drop_inputs(X, keys, epochs)
+        sparse = dropout.drop_inputs(sp.csr_matrix(X), keys, epochs)
+        assert sp.issparse(sparse)
+        np.testing.assert_array_equal(sparse.toarray(), dense)
+        assert sparse.nnz == sp.csr_matrix(X).nnz * len(np.atleast_1d(epochs))

@@ -62,11 +62,13 @@ def test_gradient_matches_finite_differences(
     network, theta, X, Y, rng = _problem(activation, output)
     sample_weight = rng.uniform(0.2, 3.0, X.shape[0]) if weighted else None
     masks = None
-    if dropout:
-        masks = RowKeyedDropout([0.6, 0.8], [5, 4], seed=3).masks(
-            row_keys(X), epoch=0, dtype=np.float64
-        )
+    if dropout:  # hidden and input dropout, with fixed masks
+        dropout = RowKeyedDropout([0.6, 0.8], [5, 4], 3, input_keep=0.7, n_features=3)
+        masks = dropout.masks(row_keys(X), epoch=0, dtype=np.float64)
         assert all((m == 0).any() for m in masks)
+        dropped = dropout.drop_inputs(X, row_keys(X), 0)
+        assert (dropped == 0).any() and (dropped[dropped != 0] != X[dropped != 0]).all()
+        X = dropped
     pen = make_penalty(penalty, alpha=0.3, l1_ratio=0.4)
     grad = np.empty_like(theta)
 

@@ -53,6 +53,10 @@ BAD_PARAMETERS = [
     ("keep_prob", [0.5, "a"], "keep_prob"),
     ("keep_prob", [], "keep_prob"),
     ("keep_prob", [0.5, 0.5], "one value per hidden layer"),
+    ("input_keep_prob", 0.0, r"input_keep_prob must be a float in \(0, 1\]"),
+    ("input_keep_prob", 1.01, "input_keep_prob"),
+    ("input_keep_prob", np.nan, "input_keep_prob"),
+    ("input_keep_prob", [0.8], "input_keep_prob must be a float"),
     ("class_weight", "auto", "class_weight"),
     ("class_weight", {0: -1.0}, "class_weight"),
     ("n_threads", 0, "n_threads"),
@@ -84,6 +88,7 @@ def test_every_parameter_is_constrained_and_tested():
         dict(solver="lbfgs", penalty="l1"),
         dict(solver="lbfgs", penalty="elasticnet"),
         dict(solver="lbfgs", keep_prob=0.5),
+        dict(solver="lbfgs", input_keep_prob=0.8),
         dict(solver="lbfgs", keep_prob=[1.0, 0.9], hidden_layer_sizes=(3, 3)),
     ],
 )

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_blobs, make_regression
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPRegressor
 
@@ -190,7 +191,7 @@ def test_mc_is_reproducible_and_leaves_random_states_alone(sine_model):
 def test_mc_needs_dropout():
     X, y = _data()
     model = _small().fit(X, y)
-    with pytest.raises(ValueError, match="needs Monte-Carlo dropout"):
+    with pytest.raises(ValueError, match="needs a model trained with dropout"):
         model.predict(X, return_std=True)
     classifier = DenseNetClassifier((8,), max_iter=5).fit(X, y > 0)
     with pytest.raises(ValueError, match="keep_prob < 1"):
@@ -213,3 +214,103 @@ def test_classifier_mc_std_is_larger_between_and_away_from_the_blobs():
     np.testing.assert_allclose(mean.sum(axis=1), 1)
     assert std_between.mean() > std_centres.mean() + 0.05
     assert std_away.mean() > std_centres.mean() + 0.05
+
+
+@pytest.fixture(scope="module")
+def two_targets():
+    X, y = _data(n_targets=2)
+    model = _small(keep_prob=0.7, input_keep_prob=0.8, mc_samples=40, random_state=3)
+    return model.fit(X, y), X
+
+
+def test_sample_y_shapes_follow_gaussian_process_regressor(sine_model, two_targets):
+    X = np.linspace(-3, 3, 7)[:, None]
+    assert sine_model.sample_y(X).shape == (7, sine_model.mc_samples)
+    assert sine_model.sample_y(X, n_samples=3).shape == (7, 3)
+    model, X2 = two_targets
+    assert model.sample_y(X2[:5]).shape == (5, 2, 40)
+
+
+def test_sample_y_agrees_bit_for_bit_with_return_std(sine_model, two_targets):
+    for model, X in [(sine_model, np.linspace(-4, 4, 33)[:, None]), two_targets]:
+        samples = model.sample_y(X)
+        mean, std = model.predict(X, return_std=True)
+        np.testing.assert_array_equal(samples.mean(axis=-1), mean)
+        np.testing.assert_array_equal(samples.std(axis=-1), std)
+
+
+def test_sample_y_depends_on_each_row_alone(two_targets):
+    model, X = two_targets
+    samples = model.sample_y(X, random_state=7)
+    for start, stop in [(0, 1), (4, 9), (30, 150)]:
+        np.testing.assert_array_equal(
+            model.sample_y(X[start:stop], random_state=7), samples[start:stop]
+        )
+
+
+def test_sample_y_random_state(two_targets):
+    model, X = two_targets
+    default = model.sample_y(X[:10])
+    np.testing.assert_array_equal(
+        model.sample_y(X[:10], random_state=4), model.sample_y(X[:10], random_state=4)
+    )
+    assert not np.array_equal(model.sample_y(X[:10], random_state=4), default)
+    # An int seed gives the masks an estimator with that random_state uses.
+    np.testing.assert_array_equal(
+        model.sample_y(X[:10], random_state=model.random_state), default
+    )
+    state = np.random.RandomState(0)
+    first = model.sample_y(X[:10], random_state=state)
+    assert not np.array_equal(model.sample_y(X[:10], random_state=state), first)
+
+
+def test_sample_y_errors(two_targets):
+    X, y = _data()
+    plain = _small().fit(X, y)
+    with pytest.raises(ValueError, match="needs a model trained with dropout"):
+        plain.sample_y(X)
+    model, X2 = two_targets
+    with pytest.raises(ValueError, match="n_samples must be an int"):
+        model.sample_y(X2, n_samples=0)
+    with pytest.raises(ValueError, match="random_state"):
+        model.sample_y(X2, random_state=-3)
+    with pytest.raises(NotFittedError):
+        _small(keep_prob=0.5).sample_y(X2)
+
+
+def test_input_dropout_alone_gives_monte_carlo_uncertainty():
+    X, y = _data()
+    model = _small(input_keep_prob=0.7).fit(X, y)
+    assert model._engine.solver.dropout.keep_probs == [1.0]
+    mean, std = model.predict(X, return_std=True)
+    assert (std > 0).all()
+    plain = model.predict(X)  # every input, no mask
+    assert np.abs(mean - plain).mean() < 0.1 * plain.std()
+    np.testing.assert_array_equal(plain, model.predict(X))
+
+
+def test_input_keep_prob_one_draws_no_mask_and_lower_changes_training():
+    X, y = _data()
+    plain = _small().fit(X, y)
+    assert plain._engine.solver.dropout is None
+    same = _small(input_keep_prob=1.0).fit(X, y)
+    np.testing.assert_array_equal(same.coefs_[0], plain.coefs_[0])
+    dropped = _small(input_keep_prob=0.8).fit(X, y)
+    assert not np.allclose(dropped.coefs_[0], plain.coefs_[0])
+
+
+def test_input_dropout_trains_sparse_input_like_dense():
+    X, y = _data()
+    X[X < 0] = 0
+    dense = _small(input_keep_prob=0.7, max_iter=5).fit(X, y)
+    sparse = _small(input_keep_prob=0.7, max_iter=5).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coefs_[0], dense.coefs_[0], rtol=1e-9, atol=1e-12)
+
+
+def test_grid_search_over_input_keep_prob():
+    X, y = _data()
+    search = GridSearchCV(
+        _small(max_iter=10), {"input_keep_prob": [1.0, 0.8]}, cv=2
+    ).fit(X, y)
+    assert search.best_params_["input_keep_prob"] in (1.0, 0.8)
+    assert len(set(search.cv_results_["mean_test_score"])) == 2
