@@ -3,7 +3,8 @@
 Run ``python benchmarks/bench_mc_dropout.py``. skdense runs the
 ``mc_samples`` passes together (the first layer once, then one matrix
 product per layer over all passes); the loop below runs one full forward pass
-per sample, as a plain implementation would.
+per sample, as a plain implementation would (one mask per pass, shared by
+every row, as skdense's passes are).
 """
 
 # Authors: The skdense developers
@@ -29,9 +30,9 @@ def loop_of_passes(model, X, rng):
     widths = [coef.shape[1] for coef in model.coefs_[:-1]]
     outputs = []
     for _ in range(model.mc_samples):
+        # One mask per pass, shared by every row, as skdense draws them.
         masks = [
-            (rng.random((len(X), width)) < keep) / keep
-            for width, keep in zip(widths, keep_probs)
+            (rng.random(width) < keep) / keep for width, keep in zip(widths, keep_probs)
         ]
         _, _, logits = network._forward(model.coefs_, model.intercepts_, X, masks)
         outputs.append(logits)

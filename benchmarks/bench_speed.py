@@ -64,13 +64,14 @@ def _timed(function):
     return time.perf_counter() - start
 
 
-def _skdense(X, y, epochs, keep_prob, n_threads):
+def _skdense(X, y, epochs, keep_prob, n_threads, input_keep_prob=1.0):
     model = DenseNetClassifier(
         HIDDEN,
         batch_size=BATCH,
         max_iter=epochs,
         tol=0,
         keep_prob=keep_prob,
+        input_keep_prob=input_keep_prob,
         random_state=0,
     )
     with threadpool_limits(n_threads):
@@ -175,6 +176,9 @@ def run(n_samples, epochs, repeats, n_threads, quick):
         "skdense float64 keep_prob=0.8": lambda: _skdense(
             X64, y, epochs, 0.8, n_threads
         ),
+        "skdense float32 input_keep_prob=0.8": lambda: _skdense(
+            X32, y, epochs, 1.0, n_threads, input_keep_prob=0.8
+        ),
         "MLPClassifier float32": lambda: _mlp(X32, y, epochs, n_threads),
         "MLPClassifier float64": lambda: _mlp(X64, y, epochs, n_threads),
     }
@@ -239,6 +243,10 @@ def run(n_samples, epochs, repeats, n_threads, quick):
         ),
         "skdense keep_prob=0.8 / keep_prob=1.0 (float32)": (
             seconds["skdense float32 keep_prob=0.8"] / seconds["skdense float32"],
+            1.10,
+        ),
+        "skdense input_keep_prob=0.8 / 1.0 (float32)": (
+            seconds["skdense float32 input_keep_prob=0.8"] / seconds["skdense float32"],
             1.10,
         ),
         "skdense float32 GFLOPS / float32 GEMM peak": (gflops / peak32, 0.50),

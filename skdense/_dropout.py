@@ -180,6 +180,14 @@ class RowKeyedDropout:
             flags.append(self._keep(layer, row_salts, keep, out))
         return flags
 
+    def kept_inputs(self, keys, epochs, dtype):
+        """:meth:`kept_units` for the input features (None without input dropout)."""
+        if self.input_keep == 1.0:
+            return None
+        row_salts = self._row_salts(keys, epochs)
+        hashes = np.add(row_salts[:, None], self._input_salts[None, :])
+        return self._threshold(hashes, self.input_keep, np.empty(hashes.shape, dtype))
+
     def _row_salts(self, keys, epochs):
         epoch_salts = _hash_ints(np.atleast_1d(epochs), salt=self._seed)
         salted = keys[None, :] ^ epoch_salts[:, None]

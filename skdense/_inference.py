@@ -4,14 +4,16 @@ Chunks keep each layer's activations in cache and bound the memory of a
 prediction to a few chunks, whatever the number of rows.
 
 Monte-Carlo dropout runs ``n_passes`` forward passes with dropout left on.
-Its masks are drawn as training draws them: a hash of the seed, the pass
-index, the layer, the unit and the *content* of the row. Every chunk is
-padded to the same number of rows, so each matrix product has the same shape
-whatever the input, and a row's passes depend on that row alone: predicting
-``X[i:j]`` gives bit for bit the rows ``i:j`` of predicting ``X``. (This
-relies on the BLAS computing each row of a product of a given shape the same
-way wherever the row stands, which OpenBLAS and MKL do; the test suite checks
-it.)
+A pass drops the same units for every row: its mask is a hash of the seed,
+the pass index, the layer and the unit, drawn with training's hash. Each pass
+is thus one network drawn from the dropout distribution, a whole function of
+the input (Gal and Ghahramani's sample of the weights), and a row's result
+depends on the row, the pass and the seed alone, never on the other rows
+predicted with it. Every chunk is padded to the same number of rows, so each
+matrix product has the same shape whatever the input: predicting ``X[i:j]``
+gives bit for bit the rows ``i:j`` of predicting ``X``. (This relies on the
+BLAS computing each row of a product of a given shape the same way wherever
+the row stands, which OpenBLAS and MKL do; the test suite checks it.)
 """
 
 # Authors: The skdense developers
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ._dropout import RowKeyedDropout, row_keys
+from ._dropout import RowKeyedDropout
 
 PREDICT_CHUNK = 2048
 _MC_CHUNK_ELEMENTS = 2**17  # stacked activations per chunk (measured)
@@ -134,29 +136,44 @@ class MonteCarlo:
         dropout = RowKeyedDropout(
             self.keep_probs, hidden_sizes, self.seed, self.input_keep, X.shape[1]
         )
+        # One mask per pass, shared by every row: one "row" of key 0 per pass.
+        pass_index, pass_key = np.arange(n_passes), np.zeros(1, dtype=np.uint64)
+        kept = dropout.kept_units(pass_key, pass_index, network.dtype)
+        kept_inputs = dropout.kept_inputs(pass_key, pass_index, network.dtype)
         # Inverted dropout's 1 / keep_prob scale moves into the next weights.
         scaled = [
             coef if keep == 1.0 else coef * coef.dtype.type(1.0 / keep)
             for coef, keep in zip(coefs, [self.input_keep, *self.keep_probs])
         ]
-        drop_inputs = self.input_keep < 1.0
         chunk = monte_carlo_chunk_rows(n_passes, coefs)
-        pass_index = np.arange(n_passes)
         for start in range(0, X.shape[0], chunk):
             rows = X[start : start + chunk]
             inputs = _padded(rows, chunk, self._dtype(X))
-            keys = row_keys(inputs)
-            kept = dropout.kept_units(keys, pass_index, network.dtype)
-            if drop_inputs:
-                inputs = dropout.drop_inputs(inputs, keys, pass_index, scale=False)
+            if kept_inputs is not None:
+                inputs = _stack_dropped_inputs(inputs, kept_inputs)
             logits = network.mc_logits(
-                scaled, self.intercepts, inputs, n_passes, kept, drop_inputs
+                scaled, self.intercepts, inputs, n_passes, kept, kept_inputs is not None
             )
             passes = self.finish(logits.reshape(n_passes * chunk, -1))
             passes = passes.reshape(n_passes, chunk, -1)[:, : rows.shape[0]]
             # Each row's passes contiguous: a reduction over them is the same
             # computation wherever the row stands.
             yield slice(start, start + rows.shape[0]), passes.transpose(1, 2, 0).copy()
+
+
+def _stack_dropped_inputs(X, kept):
+    """``X`` once per pass, pass after pass, each copy with its features dropped.
+
+    ``kept`` (n_passes, n_features) holds 1 for a kept feature, 0 for a dropped
+    one. A sparse ``X`` stays sparse.
+    """
+    n_passes = kept.shape[0]
+    if sp.issparse(X):
+        stacked = sp.vstack([X] * n_passes, format="csr")
+        entry_rows = np.repeat(np.arange(stacked.shape[0]), np.diff(stacked.indptr))
+        stacked.data *= kept[entry_rows // X.shape[0], stacked.indices]
+        return stacked
+    return (X[None, :, :] * kept[:, None, :]).reshape(n_passes * X.shape[0], -1)
 
 
 def _padded(rows, n_rows, dtype):

@@ -157,7 +157,8 @@ class DenseNetwork:
             ``1 / keep_prob`` (inverted dropout moved into the weights).
         kept : list of (ndarray or None)
             Per hidden layer, 1 for a kept unit and 0 for a dropped one, shape
-            ``(n_passes * n_samples, width)``; None for a layer without dropout.
+            ``(n_passes, width)``: a pass drops the same units for every row.
+            None for a layer without dropout.
         stacked_input : bool, default=False
             Whether ``X`` already holds the ``n_passes`` inputs stacked (input
             dropout), rather than one input for every pass.
@@ -173,16 +174,18 @@ class DenseNetwork:
         for layer in range(1, self.n_layers):
             ACTIVATIONS[self.activation](Z)
             flags = kept[layer - 1]
+            flags = None if flags is None else flags[:, None, :]  # every row alike
             if layer == 1 and not stacked_input:  # one copy per pass, masked
                 stacked = self._buffer("mc_stacked", n_passes * n_rows, Z.shape[1])
                 passes = stacked.reshape(n_passes, *Z.shape)
                 if flags is None:
                     passes[...] = Z
                 else:
-                    np.multiply(Z, flags.reshape(passes.shape), out=passes)
+                    np.multiply(Z, flags, out=passes)
                 Z = stacked
             elif flags is not None:
-                Z *= flags
+                passes = Z.reshape(n_passes, n_rows, -1)
+                passes *= flags
             width = coefs[layer].shape[1]
             out = self._buffer(f"mc{layer}", n_passes * n_rows, width)
             Z = np.matmul(Z, coefs[layer], out=out)

@@ -7,7 +7,7 @@ from sklearn.datasets import load_digits, make_regression
 
 import skdense._inference as inference
 from skdense import DenseNetClassifier, DenseNetRegressor
-from skdense._dropout import RowKeyedDropout, row_keys
+from skdense._dropout import RowKeyedDropout
 from skdense._losses import OUTPUT_ACTIVATIONS
 from skdense._network import DenseNetwork
 
@@ -74,27 +74,41 @@ def test_equal_rows_get_equal_passes_wherever_they_stand(regression):
     np.testing.assert_array_equal(std[6:], std[:3])
 
 
-def test_passes_are_the_masks_of_row_content_pass_and_seed():
-    """One pass computed by hand, with the masks drawn for its pass index."""
+@pytest.mark.parametrize("input_keep", [1.0, 0.6])
+def test_a_pass_is_one_network_drawn_with_its_masks(input_keep):
+    """Each pass drops the same units for every row: one pass computed by hand."""
     rng = np.random.default_rng(0)
     network = DenseNetwork([4, 6, 5, 2], "tanh", "identity", np.float64)
     coefs, intercepts = network.unpack(network.initial_params(np.random.RandomState(0)))
     X = rng.normal(size=(3, 4))
     keep_probs, seed, n_passes = [0.5, 0.8], 7, 4
-    chunks = list(
-        inference.monte_carlo_passes(
-            network, coefs, intercepts, X, keep_probs, n_passes, seed, lambda z: z
-        )
+    monte_carlo = inference.MonteCarlo(
+        network, coefs, intercepts, keep_probs, input_keep, n_passes, seed, lambda z: z
     )
-    assert len(chunks) == 1
-    rows, passes = chunks[0]
-    assert rows == slice(0, 3)
-    dropout = RowKeyedDropout(keep_probs, [6, 5], seed)
-    keys = row_keys(X)
+    samples = monte_carlo.samples(X, 2)
+    assert samples.shape == (3, 2, 4)
+    dropout = RowKeyedDropout(keep_probs, [6, 5], seed, input_keep, n_features=4)
+    pass_key = np.zeros(1, dtype=np.uint64)
     for index in range(n_passes):
-        masks = dropout.masks(keys, index, np.float64)
-        expected = network._forward(coefs, intercepts, X, masks)[2]
-        np.testing.assert_allclose(passes[index, :3], expected, rtol=1e-12)
+        masks = [np.repeat(m, 3, axis=0) for m in dropout.masks(pass_key, index, float)]
+        inputs = X
+        if input_keep < 1:
+            kept = dropout.kept_inputs(pass_key, np.array([index]), float)
+            inputs = X * kept / input_keep
+        expected = network._forward(coefs, intercepts, inputs, masks)[2]
+        np.testing.assert_allclose(samples[:, :, index], expected, rtol=1e-12)
+    assert len({samples[:, 0, i].tobytes() for i in range(n_passes)}) == n_passes
+
+
+def test_sparse_inputs_are_dropped_as_dense_ones():
+    X = np.random.default_rng(1).uniform(size=(7, 5))
+    X[X < 0.5] = 0
+    kept = (np.random.default_rng(2).uniform(size=(3, 5)) < 0.6).astype(float)
+    dense = inference._stack_dropped_inputs(X, kept)
+    sparse = inference._stack_dropped_inputs(sp.csr_matrix(X), kept)
+    assert dense.shape == (21, 5) and sp.issparse(sparse)
+    np.testing.assert_array_equal(sparse.toarray(), dense)
+    np.testing.assert_array_equal(dense[7:14], X * kept[1])
 
 
 def test_monte_carlo_seed():

@@ -243,10 +243,14 @@ def test_mc_logits_without_dropout_on_the_first_layer_copy_it_per_pass():
     network = DenseNetwork([3, 4, 5, 2], "tanh", "identity", np.float64)
     coefs, intercepts = network.unpack(network.initial_params(np.random.RandomState(0)))
     X = np.random.default_rng(0).normal(size=(6, 3))
-    kept_second = (np.random.default_rng(1).random((2 * 6, 5)) < 0.5).astype(float)
-    logits = network.mc_logits(coefs, intercepts, X, 2, [None, kept_second])
-    assert logits.shape == (2, 6, 2)
-    for index in range(2):
-        masks = [None, kept_second[index * 6 : (index + 1) * 6]]
-        expected = network._forward(coefs, intercepts, X, masks)[2]
-        np.testing.assert_allclose(logits[index], expected, rtol=1e-12)
+    kept_second = (np.random.default_rng(1).random((2, 5)) < 0.5).astype(float)
+    for stacked in (False, True):
+        inputs = np.vstack([X, X]) if stacked else X
+        logits = network.mc_logits(
+            coefs, intercepts, inputs, 2, [None, kept_second], stacked
+        )
+        assert logits.shape == (2, 6, 2)
+        for index in range(2):
+            masks = [None, np.tile(kept_second[index], (6, 1))]
+            expected = network._forward(coefs, intercepts, X, masks)[2]
+            np.testing.assert_allclose(logits[index], expected, rtol=1e-12)
