@@ -10,6 +10,7 @@ CLASSIFIER_CONFIGS = [
     DenseNetClassifier(penalty="elasticnet"),
     DenseNetClassifier(keep_prob=0.5),
     DenseNetClassifier(solver="sgd", keep_prob=0.8),
+    DenseNetClassifier(input_keep_prob=0.8),
     DenseNetClassifier(solver="lbfgs"),
 ]
 
@@ -19,6 +20,7 @@ REGRESSOR_CONFIGS = [
     DenseNetRegressor(penalty="elasticnet"),
     DenseNetRegressor(keep_prob=0.5),
     DenseNetRegressor(solver="sgd", keep_prob=0.8),
+    DenseNetRegressor(input_keep_prob=0.8),
     DenseNetRegressor(solver="lbfgs"),
 ]
 

@@ -159,7 +159,7 @@ BAD_DATA = [
     (
         "return_std without dropout",
         lambda: _fitted_regressor().predict(X, return_std=True),
-        "needs Monte-Carlo",
+        "Monte-Carlo dropout.*needs a model trained with dropout",
     ),
     (
         "score wrong n_features",
