@@ -217,7 +217,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             if solver.dropout is not None:
                 solver.dropout.reseed(random_state.randint(2**31 - 1))
             data, validation = self._split(y, data, state, random_state)
-            settings = LoopSettings.of(self.get_params(deep=False))
+            settings = LoopSettings.of(vars(self))  # the parameters, stored verbatim
             solver.run(
                 theta, state, settings, data, validation, random_state, incremental
             )
@@ -257,8 +257,8 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
     def _stochastic_solver(self, network, keep_probs, incremental):
         """The solver of the last call if it fits this one, else a new one."""
         if not incremental or not hasattr(self, "_optimizer"):
-            params = self.get_params(deep=False)
-            self._optimizer = make_optimizer(params, network.n_params, network.dtype)
+            dtype = network.dtype
+            self._optimizer = make_optimizer(vars(self), network.n_params, dtype)
         penalty = (self.penalty, self.alpha, self.l1_ratio)
         self._engine = reuse_or_build_solver(
             self.__dict__.get("_engine"),
