@@ -34,3 +34,17 @@ def test_flop_count():
 def test_mc_dropout_benchmark_smoke(capsys):
     _load("bench_mc_dropout").main(["--quick"])
     assert "speed-up" in capsys.readouterr().out
+
+
+def test_onnx_benchmark_smoke(capsys):
+    results = _load("bench_onnx").main(["--quick"])
+    assert set(results) == {"DenseNetClassifier", "DenseNetRegressor"}
+    for result in results.values():
+        assert result["max_difference"] < 1e-5
+        assert result["row_onnxruntime"] > 0 and result["rows_per_s_skdense"] > 0
+    assert "1 row: skdense" in capsys.readouterr().out
+
+
+def test_partial_fit_benchmark_smoke(capsys):
+    _load("bench_partial_fit").main(["--repeats", "1", "--blocks", "3"])
+    assert "us/call" in capsys.readouterr().out

@@ -234,3 +234,17 @@ def test_sparse_inputs_stay_sparse_and_get_the_dense_masks():
         assert sp.issparse(sparse)
         np.testing.assert_array_equal(sparse.toarray(), dense)
         assert sparse.nnz == sp.csr_matrix(X).nnz * len(np.atleast_1d(epochs))
+
+
+def test_input_masks_are_the_same_from_release_to_release():
+    dropout = RowKeyedDropout([1.0], [4], 12345, input_keep=0.5, n_features=16)
+    keys = np.array([1, 2**63 + 5], dtype=np.uint64)
+    kept = dropout.kept_inputs(keys, 3, np.float32)
+    assert kept.dtype == np.float32 and set(np.unique(kept)) == {0.0, 1.0}
+    assert _bit_rows(kept) == [0x22BC, 0x33B2]
+    X = np.ones((2, 16))
+    np.testing.assert_array_equal(dropout.drop_inputs(X, keys, 3), kept * 2.0)
+    assert (
+        RowKeyedDropout([1.0], [4], 1, n_features=16).kept_inputs(keys, 0, float)
+        is None
+    )

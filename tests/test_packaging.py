@@ -31,8 +31,9 @@ def _imported_top_level_modules():
     return names - STANDARD_LIBRARY - {"skdense"}
 
 
-# Imported only inside a function that says which extra to install.
-OPTIONAL = {"matplotlib", "skops"}
+# Imported only inside a function, or by an optional module, that says which
+# extra to install.
+OPTIONAL = {"matplotlib", "skops", "skl2onnx"}
 
 
 def test_every_imported_package_is_declared():
@@ -53,7 +54,7 @@ def test_ci_pins_the_declared_floors():
     assert {name: Version(v) for name, v in pins.items()} == floors
 
 
-@pytest.mark.parametrize("name", ["matplotlib", "skops"])
+@pytest.mark.parametrize("name", sorted(OPTIONAL))
 def test_optional_imports_are_in_extras(name):
     text = (ROOT / "pyproject.toml").read_text()
     assert re.search(rf'^\w+ = \[[^\]]*"{name}>=', text, re.M | re.S)

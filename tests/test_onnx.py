@@ -1,0 +1,164 @@
+"""ONNX export through skl2onnx, checked against the real onnxruntime."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from skl2onnx import to_onnx
+from sklearn.datasets import (
+    make_classification,
+    make_multilabel_classification,
+    make_regression,
+)
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skdense.onnx  # noqa: F401  (registers the converters)
+from skdense import DenseNetClassifier, DenseNetRegressor
+
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+TOLERANCE = {np.float32: 1e-5, np.float64: 1e-12}
+
+
+def _fit(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def _run(model, X, **options):
+    onx = to_onnx(model, X[:1], options=options or None)
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    return onx, session.run(None, {session.get_inputs()[0].name: X})
+
+
+def _classification(kind, dtype, seed=0):
+    if kind == "multilabel":
+        X, y = make_multilabel_classification(
+            n_samples=300, n_features=8, n_classes=3, random_state=seed
+        )
+    else:
+        X, y = make_classification(
+            n_samples=300,
+            n_features=8,
+            n_informative=5,
+            n_classes=2 if kind == "binary" else 4,
+            random_state=seed,
+        )
+        if kind == "strings":
+            y = np.array(["ant", "bee", "cat", "dog"], dtype=object)[y]
+    X_train, X_test, y_train, _ = train_test_split(X, y, random_state=seed)
+    return X_train.astype(dtype), X_test.astype(dtype), y_train
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel", "strings"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_classifier_matches_onnxruntime(activation, kind, dtype):
+    X_train, X_test, y_train = _classification(kind, dtype)
+    model = _fit(
+        DenseNetClassifier((16, 8), activation=activation, max_iter=30, random_state=0),
+        X_train,
+        y_train,
+    )
+    _, (labels, proba) = _run(model, X_test, zipmap=False)
+    np.testing.assert_allclose(
+        proba, model.predict_proba(X_test), atol=TOLERANCE[dtype]
+    )
+    np.testing.assert_array_equal(labels, model.predict(X_test))
+    if kind == "multilabel":
+        assert labels.shape == (len(X_test), 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "loss, n_targets", [("squared_error", 1), ("squared_error", 3), ("poisson", 2)]
+)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_regressor_matches_onnxruntime(activation, loss, n_targets, dtype):
+    X, y = make_regression(
+        n_samples=300, n_features=6, n_targets=n_targets, random_state=0
+    )
+    y = np.abs(y) / 100 if loss == "poisson" else y / 100
+    X_train, X_test, y_train, _ = train_test_split(X.astype(dtype), y, random_state=0)
+    model = _fit(
+        DenseNetRegressor(
+            loss=loss,
+            hidden_layer_sizes=(16, 8),
+            activation=activation,
+            max_iter=30,
+            random_state=0,
+        ),
+        X_train,
+        y_train,
+    )
+    _, (values,) = _run(model, X_test)
+    assert values.shape == (len(X_test), n_targets) and values.dtype == dtype
+    expected = model.predict(X_test).reshape(len(X_test), n_targets)
+    scale = max(1.0, np.abs(expected).max())
+    np.testing.assert_allclose(values, expected, atol=TOLERANCE[dtype] * scale)
+
+
+def test_pipeline_with_zipmap_and_string_labels():
+    X_train, X_test, y_train = _classification("strings", np.float32)
+    pipe = _fit(
+        make_pipeline(StandardScaler(), DenseNetClassifier((16,), random_state=0)),
+        X_train,
+        y_train,
+    )
+    _, (labels, proba) = _run(pipe, X_test)  # zipmap on: a list of dicts
+    np.testing.assert_array_equal(labels, pipe.predict(X_test))
+    expected = pipe.predict_proba(X_test)
+    for row, probabilities in zip(expected, proba):
+        got = [probabilities[label] for label in pipe.classes_]
+        np.testing.assert_allclose(got, row, atol=1e-5)
+
+
+def test_dropout_is_absent_from_the_exported_graph():
+    X_train, X_test, y_train = _classification("multiclass", np.float32)
+    params = dict(hidden_layer_sizes=(16, 8), max_iter=20, random_state=0)
+    plain = _fit(DenseNetClassifier(**params), X_train, y_train)
+    dropped = _fit(
+        DenseNetClassifier(**params, keep_prob=0.5, input_keep_prob=0.8),
+        X_train,
+        y_train,
+    )
+    graphs = [_run(model, X_test, zipmap=False)[0].graph for model in (plain, dropped)]
+    assert [n.op_type for n in graphs[0].node] == [n.op_type for n in graphs[1].node]
+    assert "Dropout" not in {n.op_type for n in graphs[1].node}
+    _, (_, proba) = _run(dropped, X_test, zipmap=False)
+    np.testing.assert_allclose(proba, dropped.predict_proba(X_test), atol=1e-5)
+
+
+@pytest.mark.parametrize("model", [DenseNetClassifier(), DenseNetRegressor()])
+def test_an_unfitted_model_is_refused(model):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        to_onnx(model, np.zeros((1, 3), dtype=np.float32))
+
+
+def test_without_the_extra_the_error_names_it():
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('skl2onnx', 'onnx', 'onnxruntime'):\n"
+        "            raise ImportError('No module named ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import skdense\n"
+        "skdense.DenseNetClassifier()\n"
+        "try:\n"
+        "    import skdense.onnx\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert 'pip install "skdense[onnx]"' in result.stdout
