@@ -1,7 +1,7 @@
 """
-=====================================================
+========================================================
 Are the intervals right? Coverage of Monte-Carlo dropout
-=====================================================
+========================================================
 
 ``sample_y`` returns the individual Monte-Carlo dropout passes, so any
 interval can be read off them. This example checks whether the central

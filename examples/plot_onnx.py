@@ -1,7 +1,7 @@
 """
-======================================
+=================================
 Serving a skdense model with ONNX
-======================================
+=================================
 
 Train a pipeline, export it to ONNX with skl2onnx, load it in onnxruntime and
 check that both give the same predictions. Then compare the time one

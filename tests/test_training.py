@@ -157,13 +157,13 @@ def test_divergence_restores_the_lowest_loss_epoch_and_flags_the_state():
 
 def test_early_stopping_keeps_the_best_scored_weights():
     X, targets = _problem(n_samples=120)
-    scores = iter([0.5, 0.9, 0.7, 0.6, 0.4, 0.3])
+    scores = iter([0.5, 0.9, 0.9, 0.6, 0.4, 0.3])  # a tie is no new best
     kept = {}
 
     def scorer(output, validation):
         score = next(scores)
         if score == 0.9:
-            kept["theta"] = solver_theta.copy()
+            kept.setdefault("theta", solver_theta.copy())
         return score
 
     solver, solver_theta = _solver(scorer=scorer)
@@ -178,7 +178,7 @@ def test_early_stopping_keeps_the_best_scored_weights():
         validation,
         np.random.RandomState(0),
     )
-    assert state.validation_scores == [0.5, 0.9, 0.7, 0.6, 0.4]  # 3 without gain
+    assert state.validation_scores == [0.5, 0.9, 0.9, 0.6, 0.4]  # 3 without gain
     assert state.best_validation_score == 0.9
     np.testing.assert_array_equal(solver_theta, kept["theta"])
 
@@ -192,7 +192,8 @@ def test_split_validation_stratifies_and_refuses_a_tiny_split():
     assert len(train) == 48 and len(valid) == 12
     assert np.bincount(valid.targets.values).tolist() == [4, 4, 4]
     np.testing.assert_array_equal(X[valid.sample_weight.astype(int)], valid.X)
-    with pytest.raises(ValueError, match="validation set is too small"):
+    message = r"^The validation set is too small: increase validation_fraction \(got"
+    with pytest.raises(ValueError, match=message):
         split_validation(
             TrainingSet(X[:10], targets.subset(slice(0, 10))), 0.1, None, 0
         )
@@ -302,6 +303,8 @@ def test_training_loss_tolerance_and_stop_message(capsys):
     assert state.best_loss == 0.83 and state.loss == 0.83
     out = capsys.readouterr().out
     assert "Iteration 5, loss = 0.83000000, time = " in out
+    seconds = [float(line.split("time = ")[1][:-1]) for line in out.splitlines()[:5]]
+    assert all(0 <= s < 60 for s in seconds)
     assert (
         "Training loss did not improve more than tol=0.100000 for 2 consecutive "
         "epochs. Stopping." in out
@@ -358,7 +361,7 @@ def test_max_iter_warning_and_adaptive_rate_keep_going():
     state = FitState.fresh(early_stopping=False)
     X, targets = _problem()
     message = r"Maximum iterations \(6\) reached and the optimization hasn't converged"
-    with pytest.warns(ConvergenceWarning, match=message):
+    with pytest.warns(ConvergenceWarning, match=message) as caught:
         solver.run(
             theta,
             state,
@@ -367,6 +370,7 @@ def test_max_iter_warning_and_adaptive_rate_keep_going():
             None,
             np.random.RandomState(0),
         )
+    assert len(caught) == 1
     assert state.n_iter == 6 and solver.optimizer.learning_rate == pytest.approx(
         0.1 / 25
     )
@@ -400,37 +404,36 @@ def _reference_epoch(network, theta, optimizer, penalty, dropout, data, order, s
     grad = np.empty_like(theta)
     for start in range(0, len(data), size):
         rows = order[start : start + size]
-        weights = data.sample_weight[rows]
+        X = data.X[rows]
+        weights = None if data.sample_weight is None else data.sample_weight[rows]
         masks = dropout.masks(keys[rows], 0, network.dtype)
+        if dropout.input_keep < 1:
+            X = dropout.drop_inputs(X, keys[rows], 0)
         network.loss_gradient(
-            theta,
-            data.X[rows],
-            Y_all[rows],
-            weights,
-            penalty,
-            grad,
-            masks,
-            include_l1=False,
+            theta, X, Y_all[rows], weights, penalty, grad, masks, include_l1=False
         )
         optimizer.step(theta, grad)
-        penalty.prox(
-            theta[: network.n_coefs],
-            optimizer.step_sizes(0, network.n_coefs) / weights.sum(),
-        )
+        weight_sum = len(rows) if weights is None else weights.sum()
+        steps = optimizer.step_sizes(0, network.n_coefs) / weight_sum
+        penalty.prox(theta[: network.n_coefs], steps)
 
 
+@pytest.mark.parametrize("input_keep", [1.0, 0.7])
+@pytest.mark.parametrize("weighted", [True, False])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_batches_apply_dropout_sample_weights_and_the_l1_prox(sparse):
+def test_batches_apply_dropout_sample_weights_and_the_l1_prox(
+    sparse, weighted, input_keep
+):
     X, targets = _problem(n_samples=50)
     X = np.abs(X) * (X > 0)
-    weights = np.random.default_rng(0).uniform(0.5, 2, size=50)
+    weights = np.random.default_rng(0).uniform(0.5, 2, size=50) if weighted else None
     runs = []
     for reference in (False, True):
         network = DenseNetwork([5, 8, 3], "relu", "softmax", np.float64)
         theta = network.initial_params(np.random.RandomState(0))
         optimizer = AdamOptimizer(network.n_params, np.float64, 0.05, 0.9, 0.999, 1e-8)
         penalty = make_penalty("l1", 0.5, 0.5)
-        dropout = RowKeyedDropout([0.6], [8], seed=11)
+        dropout = RowKeyedDropout([0.6], [8], 11, input_keep, n_features=5)
         data = TrainingSet(sp.csr_matrix(X) if sparse else X, targets, weights)
         order = np.random.default_rng(1).permutation(50)
         if reference:
@@ -444,6 +447,22 @@ def test_batches_apply_dropout_sample_weights_and_the_l1_prox(sparse):
         runs.append(theta)
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12, atol=1e-15)
     assert (runs[0][: 5 * 8 + 8 * 3] == 0).sum() > 5  # the prox made exact zeros
+
+
+def test_input_dropout_changes_the_epoch():
+    X, targets = _problem(n_samples=50)
+    results = []
+    for input_keep in (1.0, 0.7):
+        network = DenseNetwork([5, 8, 3], "relu", "softmax", np.float64)
+        theta = network.initial_params(np.random.RandomState(0))
+        optimizer = AdamOptimizer(network.n_params, np.float64, 0.05, 0.9, 0.999, 1e-8)
+        dropout = RowKeyedDropout([0.6], [8], 11, input_keep, n_features=5)
+        loop = BatchLoop(network, make_penalty(None, 0, 0), optimizer, dropout)
+        data = TrainingSet(X, targets)
+        loop.prepare(data)
+        loop.run(theta, data, None, 16, 0)
+        results.append(theta)
+    assert not np.allclose(results[0], results[1])
 
 
 def test_no_shuffle_runs_batches_in_order_and_batch_size_is_clipped():
@@ -529,3 +548,66 @@ def test_split_validation_of_sparse_data_and_the_smallest_split():
     assert sp.issparse(train.X) and len(valid) == 2 and len(train) == 18
     together = np.vstack([train.X.toarray(), valid.X.toarray()])
     np.testing.assert_array_equal(np.unique(together, axis=0), np.unique(X, axis=0))
+
+
+def test_invscaling_rate_follows_the_samples_seen():
+    X, targets = _problem(n_samples=40)
+    network = DenseNetwork([5, 8, 3], "relu", "softmax", np.float64)
+    sgd = SGDOptimizer(network.n_params, np.float64, 0.1, "invscaling", 0.9, True, 0.5)
+    solver = StochasticSolver(network, make_penalty(None, 0, 0), sgd, None)
+    theta = network.initial_params(np.random.RandomState(0))
+    solver.run(
+        theta,
+        FitState(),
+        _settings(max_iter=3),
+        TrainingSet(X, targets),
+        None,
+        np.random.RandomState(0),
+    )
+    assert sgd.learning_rate == pytest.approx(0.1 / (3 * 40 + 1) ** 0.5)
+
+
+def test_a_batch_as_large_as_the_data_is_no_warning():
+    X, targets = _problem(n_samples=30)
+    solver, theta = _solver()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a subclass of it
+        solver.run(
+            theta,
+            FitState(),
+            _settings(max_iter=1, batch_size=30),
+            TrainingSet(X, targets),
+            None,
+            np.random.RandomState(0),
+        )
+
+
+def test_interrupt_message_is_mlps():
+    X, targets = _problem(n_samples=30)
+    solver, theta = _solver()
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    solver.batches.run = interrupted
+    with pytest.warns(UserWarning, match=r"^Training interrupted by user\.$"):
+        solver.run(
+            theta,
+            FitState(),
+            _settings(),
+            TrainingSet(X, targets),
+            None,
+            np.random.RandomState(0),
+        )
+
+
+def test_solver_for_input_dropout_knows_the_features():
+    network = DenseNetwork([3, 4, 2], "relu", "softmax", np.float64)
+    optimizer = AdamOptimizer(network.n_params, np.float64, 0.01, 0.9, 0.999, 1e-8)
+    engine = reuse_or_build_solver(
+        None, network, ("l2", 0.1, 0.5), [1.0], optimizer, None, input_keep=0.8
+    )
+    dropout = engine.solver.dropout
+    assert dropout.input_keep == 0.8 and dropout.n_features == 3
+    assert dropout.hidden_sizes == [4] and dropout._seed == 0
