@@ -11,16 +11,20 @@ and regression (targets, output layer, scoring) lives in the subclasses.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
+import functools
+import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from ._callbacks import CallbackSupportMixin, FitTasks
 from ._inference import (
     MonteCarlo,
     check_has_dropout,
@@ -48,13 +52,19 @@ from ._training import (
     reuse_or_build_solver,
     split_validation,
 )
-from ._validation import check_sample_weight, validate_X
+from ._validation import (
+    check_sample_weight,
+    check_validation_arguments,
+    errors_name,
+    validate_held_out_X,
+    validate_X,
+)
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _POSITIVE_INT = Interval(Integral, 1, None)
 
 
-class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
+class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the skdense estimators. Not to be used directly."""
 
     @abstractmethod
@@ -88,6 +98,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         l1_ratio,
         keep_prob,
         input_keep_prob,
+        scoring,
         n_threads,
         mc_samples,
     ):
@@ -118,6 +129,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         self.l1_ratio = l1_ratio
         self.keep_prob = keep_prob
         self.input_keep_prob = input_keep_prob
+        self.scoring = scoring
         self.n_threads = n_threads
         self.mc_samples = mc_samples
 
@@ -136,8 +148,12 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
         """Name of the output activation, from the fitted targets."""
 
     @abstractmethod
-    def _score(self, output, validation):
-        """Validation score of the network ``output`` (higher is better)."""
+    def _default_score(self, output, validation):
+        """MLP's validation score of the network ``output``: accuracy or R²."""
+
+    @abstractmethod
+    def _validation_targets(self, y_val, dtype):
+        """Validated ``y_val``: labels for the scorer, and its target matrix."""
 
     def _target_weights(self, targets, sample_weight, incremental, dtype):
         """Per-sample weights to train with (None: all equal)."""
@@ -153,12 +169,14 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
 
     # ----------------------------------------------------------- fitting
 
-    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+    def _fit(
+        self, X, y, sample_weight=None, incremental=False, classes=None, held_out=None
+    ):
+        """Fit; ``held_out`` is ``(X_val, y_val, sample_weight_val)`` or None."""
         saved_state = dict(self.__dict__)
         try:
-            first_pass, network, keep_probs, y, data = self._prepare(
-                X, y, sample_weight, incremental, classes
-            )
+            prepared = self._prepare(X, y, sample_weight, incremental, classes)
+            validation = self._given_validation(held_out, prepared[-1].X.dtype)
         except BaseException:
             # Validation may have set attributes (classes_, n_features_in_, ...):
             # a failed call leaves the estimator exactly as it was.
@@ -166,7 +184,7 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             self.__dict__.update(saved_state)
             raise
         with self._thread_limit():
-            self._train(first_pass, network, keep_probs, y, data, incremental)
+            self._train(*prepared, incremental, validation)
         return self
 
     def _prepare(self, X, y, sample_weight, incremental, classes):
@@ -193,13 +211,27 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             network.check_continues(self.coefs_)
         return first_pass, network, keep_probs, y, TrainingSet(X, targets, weights)
 
+    def _given_validation(self, held_out, dtype):
+        """The user's validation set as a :class:`ValidationSet`, or None."""
+        if held_out is None or all(part is None for part in held_out):
+            return None
+        X_val, y_val, sample_weight_val = held_out
+        check_validation_arguments(X_val, y_val, self.early_stopping, self.solver)
+        X_val = validate_held_out_X(self, X_val, dtype)
+        y_val, Y_val = self._validation_targets(y_val, dtype)
+        with errors_name("y_val"):
+            check_consistent_length(X_val, y_val)
+        with errors_name("sample_weight_val"):
+            weights = check_sample_weight(sample_weight_val, X_val.shape[0], dtype)
+        return ValidationSet(X_val, y_val, Y_val, weights)
+
     def _thread_limit(self):
         """Limit BLAS to ``n_threads`` threads for one call (None: as it is)."""
         if self.n_threads is None:
             return contextlib.nullcontext()
         return threadpool_limits(limits=self.n_threads, user_api="blas")
 
-    def _train(self, first_pass, network, keep_probs, y, data, incremental):
+    def _train(self, first_pass, network, keep_probs, y, data, incremental, given):
         random_state = check_random_state(self.random_state)
         stochastic = self.solver in _STOCHASTIC_SOLVERS
         if first_pass:
@@ -212,47 +244,116 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
             theta = network.pack(self.coefs_, self.intercepts_)
             state = FitState.of(self)
         self.coefs_, self.intercepts_ = network.unpack(theta)
-        if stochastic:
-            solver = self._stochastic_solver(network, keep_probs, incremental)
-            if solver.dropout is not None:
-                solver.dropout.reseed(random_state.randint(2**31 - 1))
-            data, validation = self._split(y, data, state, random_state)
-            settings = LoopSettings.of(vars(self))  # the parameters, stored verbatim
-            solver.run(
-                theta, state, settings, data, validation, random_state, incremental
-            )
-        else:
-            Y = data.targets.dense(network.dtype)
-            penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
-            result = fit_lbfgs(
-                network,
-                theta,
-                data.X,
-                Y,
-                data.sample_weight,
-                penalty,
-                self,
-                state.loss_curve,
-            )
-            state.n_iter, state.loss = result.n_iter, result.loss
-            state.diverged = result.diverged
+        epochs = 1 if incremental else self.max_iter
+        tasks = FitTasks.start(
+            self,
+            data.X,
+            y,
+            data.sample_weight,
+            epochs if stochastic else self.max_iter + 1,
+            functools.partial(_fitted_attributes, network),
+        )
+        try:
+            if stochastic:
+                self._fit_stochastic(
+                    network,
+                    theta,
+                    state,
+                    keep_probs,
+                    y,
+                    data,
+                    incremental,
+                    random_state,
+                    given,
+                    tasks,
+                )
+            else:
+                self._fit_lbfgs(network, theta, state, data, tasks)
+        except BaseException:
+            tasks.close()
+            raise
         state.store(self)
         if state.diverged:  # the optimizer's state may be broken too
             self.__dict__.pop("_optimizer", None)
             self.__dict__.pop("_engine", None)
+        tasks.close(theta)
 
-    def _split(self, y, data, state, random_state):
-        """The training set and the validation set (None without early stopping)."""
+    def _fit_stochastic(
+        self,
+        network,
+        theta,
+        state,
+        keep_probs,
+        y,
+        data,
+        incremental,
+        random_state,
+        given,
+        tasks,
+    ):
+        solver = self._stochastic_solver(network, keep_probs, incremental)
+        if solver.dropout is not None:
+            solver.dropout.reseed(random_state.randint(2**31 - 1))
+        data, validation = self._split(y, data, state, random_state, given)
+        settings = LoopSettings.of(vars(self))  # the parameters, stored verbatim
+        solver.run(
+            theta, state, settings, data, validation, random_state, incremental, tasks
+        )
+
+    def _fit_lbfgs(self, network, theta, state, data, tasks):
+        Y = data.targets.dense(network.dtype)
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+        result = fit_lbfgs(
+            network,
+            theta,
+            data.X,
+            Y,
+            data.sample_weight,
+            penalty,
+            self,
+            state.loss_curve,
+            tasks,
+        )
+        state.n_iter, state.loss = result.n_iter, result.loss
+        state.diverged = result.diverged
+
+    def _score(self, output, validation, loss):
+        """The validation score that early stopping watches (higher is better)."""
+        if self.scoring is None:
+            return self._default_score(output, validation)
+        if isinstance(self.scoring, str) and self.scoring == "loss":
+            return -loss
+        weights = {}
+        if validation.sample_weight is not None:
+            weights["sample_weight"] = validation.sample_weight
+        with warnings.catch_warnings():
+            # The validation rows are arrays, even for a model fitted on a
+            # DataFrame: scikit-learn's warning about names says nothing here.
+            warnings.filterwarnings("ignore", "X does not have valid feature names")
+            scorer = check_scoring(self, scoring=self.scoring)
+            return scorer(self, validation.X, validation.y, **weights)
+
+    def _split(self, y, data, state, random_state, given=None):
+        """The training set and the validation set: the ``given`` one, a split
+        of the training data, or None without early stopping."""
         if not self.early_stopping:
             return data, None
+        if state.validation_scores is None:  # warm start of a fit without it
+            state.validation_scores, state.best_validation_score = [], -np.inf
+        if state.validation_loss_curve is None:
+            state.validation_loss_curve = []
+        if given is not None:
+            return data, given
         stratify = self._stratify(y, data.targets)
         data, held_out = split_validation(
             data, self.validation_fraction, stratify, random_state
         )
-        if state.validation_scores is None:  # warm start of a fit without it
-            state.validation_scores, state.best_validation_score = [], -np.inf
-        y_val = self._validation_y(held_out.targets)
-        return data, ValidationSet(held_out.X, y_val, held_out.sample_weight)
+        return data, ValidationSet(
+            held_out.X,
+            self._validation_y(held_out.targets),
+            held_out.targets.dense(data.X.dtype),
+            held_out.sample_weight,
+        )
 
     def _stochastic_solver(self, network, keep_probs, incremental):
         """The solver of the last call if it fits this one, else a new one."""
@@ -362,6 +463,12 @@ class BaseDenseNet(BaseEstimator, metaclass=ABCMeta):
     def __setstate__(self, state):
         check_version(state, type(self).__name__, _version())
         super().__setstate__(state)
+
+
+def _fitted_attributes(network, theta):
+    """The fitted weights of a copy of the estimator at the parameters ``theta``."""
+    coefs, intercepts = network.unpack(np.array(theta, dtype=network.dtype))
+    return {"coefs_": coefs, "intercepts_": intercepts}
 
 
 def _version():

@@ -13,13 +13,14 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._base import BaseDenseNet
+from ._callbacks import with_callbacks
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 from ._losses import OUTPUT_ACTIVATIONS
 from ._targets import Targets
-from ._validation import validate_X_y
+from ._validation import errors_name, validate_X_y
 
 
 class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
@@ -140,6 +141,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         l1_ratio=0.5,
         keep_prob=1.0,
         input_keep_prob=1.0,
+        scoring=None,
         class_weight=None,
         n_threads=None,
         mc_samples=100,
@@ -172,6 +174,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             l1_ratio=l1_ratio,
             keep_prob=keep_prob,
             input_keep_prob=input_keep_prob,
+            scoring=scoring,
             n_threads=n_threads,
             mc_samples=mc_samples,
         )
@@ -287,7 +290,27 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             return self.classes_[targets.values]
         return targets.values
 
-    def _score(self, output, validation):
+    def _validation_targets(self, y_val, dtype):
+        with errors_name("y_val"):
+            y_val = check_array(y_val, ensure_2d=False, dtype=None)
+            if y_val.ndim == 2 and y_val.shape[1] == 1:
+                y_val = column_or_1d(y_val)
+        multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
+        if multilabel and (y_val.ndim != 2 or y_val.shape[1] != len(self.classes_)):
+            raise ValueError(
+                f"y_val must be a label indicator matrix with {len(self.classes_)} "
+                f"columns, as y is; got shape {y_val.shape}."
+            )
+        labels = np.unique(y_val) if not multilabel else self.classes_
+        unknown = np.setdiff1d(labels, self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y_val has labels {unknown!r} that are not among the classes "
+                f"{self.classes_!r} of y."
+            )
+        return y_val, self._targets(y_val).dense(dtype)
+
+    def _default_score(self, output, validation):
         y_pred = self._labels(output)
         return accuracy_score(
             validation.y, y_pred, sample_weight=validation.sample_weight
@@ -295,7 +318,17 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
 
     # ----------------------------------------------------------- public API
 
-    def fit(self, X, y, sample_weight=None):
+    @with_callbacks
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the network to data matrix ``X`` and labels ``y``.
 
         Parameters
@@ -310,14 +343,30 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             Non-negative weight of each sample; a weight of ``k`` is the same
             as ``k`` copies of the sample, dropout included.
 
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+                default=None
+            Your own validation set for early stopping, used instead of
+            splitting ``validation_fraction`` off the training data, as in
+            :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. Needs
+            ``early_stopping=True`` (and ``solver='adam'`` or ``'sgd'``);
+            otherwise it is refused. Pass ``y_val`` with it.
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``.
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples.
+
         Returns
         -------
         self : DenseNetClassifier
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        held_out = (X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, incremental=False, held_out=held_out)
 
     @available_if(lambda est: est._check_solver())
+    @with_callbacks
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Train for one epoch over the given data.
 

@@ -93,6 +93,14 @@ SHARED_PARAMETERS = """\
         one value for every hidden layer, or one per hidden layer. Dropout acts
         during training only; 1.0 means no dropout.
 
+    scoring : str, callable or None, default=None
+        What early stopping watches on the validation set, as
+        HistGradientBoosting's ``scoring``: None is MLPClassifier's choice
+        (accuracy for the classifier, R² for the regressor); ``'loss'`` the
+        validation loss (penalty excluded), lower being better; any other
+        string or callable a scikit-learn scorer. Only used when
+        ``early_stopping=True``.
+
     input_keep_prob : float, default=1.0
         Probability of keeping an input feature in (inverted) dropout, in
         (0, 1] (Srivastava et al., 2014, keep inputs at 0.8). Like the hidden

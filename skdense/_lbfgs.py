@@ -15,7 +15,10 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
+from ._callbacks import NoTasks
 from ._training import warn_diverged
+
+_STOPPED_BY_CALLBACK = 99  # SciPy's status when the callback raised StopIteration
 
 
 @dataclass
@@ -25,7 +28,9 @@ class LbfgsResult:
     diverged: bool
 
 
-def fit_lbfgs(network, theta, X, Y, sample_weight, penalty, settings, loss_curve):
+def fit_lbfgs(
+    network, theta, X, Y, sample_weight, penalty, settings, loss_curve, tasks=None
+):
     """Minimise the objective from ``theta`` (updated in place).
 
     Parameters
@@ -40,6 +45,9 @@ def fit_lbfgs(network, theta, X, Y, sample_weight, penalty, settings, loss_curve
         With ``max_iter``, ``max_fun``, ``tol`` and ``verbose``.
     loss_curve : list
         The loss of each iteration is appended to it.
+    tasks : FitTasks or None
+        The callbacks' tasks: one subtask per iteration. A callback that asks
+        to stop ends the minimisation after that iteration.
 
     Returns
     -------
@@ -56,23 +64,35 @@ def fit_lbfgs(network, theta, X, Y, sample_weight, penalty, settings, loss_curve
             loss = network.loss_gradient(theta, X, Y, sample_weight, penalty, grad)
         return loss, grad.astype(np.float64)
 
+    tasks = NoTasks() if tasks is None else tasks
+    iteration = [tasks.begin(start)]
+
     def record(intermediate_result):
         loss_curve.append(float(intermediate_result.fun))
         if settings.verbose:
             print(f"Iteration {len(loss_curve)}, loss = {loss_curve[-1]:.8f}")
+        stop = tasks.end(iteration[0], intermediate_result.x.astype(theta.dtype))
+        iteration[0] = None
+        if stop:
+            raise StopIteration
+        iteration[0] = tasks.begin(intermediate_result.x.astype(theta.dtype))
 
-    result = scipy.optimize.minimize(
-        objective,
-        theta.astype(np.float64),
-        method="L-BFGS-B",
-        jac=True,
-        callback=record,
-        options={
-            "maxfun": settings.max_fun,
-            "maxiter": settings.max_iter,
-            "gtol": settings.tol,
-        },
-    )
+    try:
+        result = scipy.optimize.minimize(
+            objective,
+            theta.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=record,
+            options={
+                "maxfun": settings.max_fun,
+                "maxiter": settings.max_iter,
+                "gtol": settings.tol,
+            },
+        )
+    finally:
+        if iteration[0] is not None:  # begun, never run: an empty task
+            tasks.end(iteration[0])
     theta[...] = result.x
     n_iter = min(result.nit, settings.max_iter)
     loss = float(result.fun)
@@ -80,7 +100,7 @@ def fit_lbfgs(network, theta, X, Y, sample_weight, penalty, settings, loss_curve
         theta[...] = start
         warn_diverged(n_iter + 1)
         return LbfgsResult(n_iter, loss, diverged=True)
-    if result.status != 0:
+    if result.status not in (0, _STOPPED_BY_CALLBACK):
         warnings.warn(
             f"lbfgs failed to converge after {n_iter} iteration(s) "
             f"(status={result.status}): {result.message}. Increase max_iter "

@@ -192,6 +192,13 @@ class DenseNetwork:
             Z += intercepts[layer]
         return Z.reshape(n_passes, n_rows, -1)
 
+    def data_loss(self, logits, Y, sample_weight=None):
+        """The weighted mean loss of ``logits`` against ``Y`` (no penalty), and
+        the output activations (a new array; ``logits`` is left as it is)."""
+        output = np.array(logits)
+        per_sample = LOSSES[self.output](output, Y)
+        return float(weighted_mean(per_sample, sample_weight)), output
+
     def predict(self, coefs, intercepts, X):
         """Output activations (probabilities or values) for ``X``, no dropout."""
         output = self.logits(coefs, intercepts, X)

@@ -160,6 +160,18 @@ class KeepProb:
                 raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
 
 
+class Scoring:
+    """None, a string (a scorer's name or 'loss') or a callable scorer."""
+
+    def describe(self):
+        return "None, 'loss', a scorer name or a callable scorer"
+
+    def check(self, name, value):
+        if value is None or isinstance(value, str) or callable(value):
+            return
+        raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+
+
 class ClassWeight:
     """None, 'balanced' or a dict mapping labels to non-negative weights."""
 
@@ -212,6 +224,7 @@ PARAMETER_CONSTRAINTS = {
     "l1_ratio": _unit("both"),
     "keep_prob": KeepProb(),
     "input_keep_prob": _unit("right"),
+    "scoring": Scoring(),
     "class_weight": ClassWeight(),
     "n_threads": AnyOf(Options(None), Interval(Integral, 1, None)),
     "mc_samples": Interval(Integral, 1, None),

@@ -7,9 +7,10 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import BaseDenseNet
+from ._callbacks import with_callbacks
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 from ._targets import Targets
 from ._validation import errors_name, validate_X_y
@@ -133,6 +134,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         l1_ratio=0.5,
         keep_prob=1.0,
         input_keep_prob=1.0,
+        scoring=None,
         n_threads=None,
         mc_samples=100,
     ):
@@ -164,6 +166,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
             l1_ratio=l1_ratio,
             keep_prob=keep_prob,
             input_keep_prob=input_keep_prob,
+            scoring=scoring,
             n_threads=n_threads,
             mc_samples=mc_samples,
         )
@@ -185,14 +188,36 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
 
-    def _score(self, output, validation):
+    def _validation_targets(self, y_val, dtype):
+        with errors_name("y_val"):
+            y_val = check_array(y_val, ensure_2d=False, dtype="numeric")
+            Y_val = np.asarray(y_val, dtype=dtype).reshape(len(y_val), -1)
+        if Y_val.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y_val has {Y_val.shape[1]} target(s); y has {self.n_outputs_}."
+            )
+        if self.loss == "poisson" and (Y_val < 0).any():
+            raise ValueError("y_val: loss='poisson' needs targets >= 0.")
+        return Y_val, Y_val
+
+    def _default_score(self, output, validation):
         if not np.isfinite(output).all():
             return np.nan
         return r2_score(validation.y, output, sample_weight=validation.sample_weight)
 
     # ----------------------------------------------------------- public API
 
-    def fit(self, X, y, sample_weight=None):
+    @with_callbacks
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the network to data matrix ``X`` and targets ``y``.
 
         Parameters
@@ -207,14 +232,30 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
             Non-negative weight of each sample; a weight of ``k`` is the same
             as ``k`` copies of the sample, dropout included.
 
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+                default=None
+            Your own validation set for early stopping, used instead of
+            splitting ``validation_fraction`` off the training data, as in
+            :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. Needs
+            ``early_stopping=True`` (and ``solver='adam'`` or ``'sgd'``);
+            otherwise it is refused. Pass ``y_val`` with it.
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``.
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples.
+
         Returns
         -------
         self : DenseNetRegressor
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        held_out = (X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, incremental=False, held_out=held_out)
 
     @available_if(lambda est: est._check_solver())
+    @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch over the given data.
 

@@ -33,6 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ._buffers import Buffers
+from ._callbacks import NoTasks
 from ._dropout import RowKeyedDropout, row_keys
 from ._penalties import make_penalty
 
@@ -52,10 +53,12 @@ class TrainingSet:
 
 @dataclass
 class ValidationSet:
-    """Held-out data for early stopping; ``y`` as the estimator's scorer takes it."""
+    """Held-out data for early stopping: ``y`` as the estimator's scorer takes
+    it, ``Y`` as the loss does (the dense target matrix)."""
 
     X: object
     y: object
+    Y: object
     sample_weight: object = None
 
 
@@ -70,6 +73,7 @@ class FitState:
     best_loss: float = np.inf
     validation_scores: list = None
     best_validation_score: float = None
+    validation_loss_curve: list = None
     no_improvement_count: int = 0
     diverged: bool = False
 
@@ -77,7 +81,10 @@ class FitState:
     def fresh(cls, early_stopping):
         if early_stopping:
             return cls(
-                best_loss=None, validation_scores=[], best_validation_score=-np.inf
+                best_loss=None,
+                validation_scores=[],
+                best_validation_score=-np.inf,
+                validation_loss_curve=[],
             )
         return cls()
 
@@ -109,6 +116,7 @@ _ESTIMATOR_ATTRIBUTES = {
     "best_loss_": "best_loss",
     "validation_scores_": "validation_scores",
     "best_validation_score_": "best_validation_score",
+    "validation_loss_curve_": "validation_loss_curve",
     "_no_improvement_count": "no_improvement_count",
 }
 
@@ -261,8 +269,9 @@ class StochasticSolver:
         Updated in place; the estimator keeps it between calls.
     dropout : RowKeyedDropout or None
     scorer : callable or None
-        ``scorer(output, validation)``: the validation score (higher is
-        better) of the network's ``output`` on a :class:`ValidationSet`.
+        ``scorer(output, validation, loss)``: the validation score (higher is
+        better) of the network's ``output`` (probabilities or values) on a
+        :class:`ValidationSet` whose loss (penalty excluded) is ``loss``.
     """
 
     def __init__(self, network, penalty, optimizer, dropout, scorer=None):
@@ -272,11 +281,24 @@ class StochasticSolver:
         self.scorer = scorer
         self.batches = BatchLoop(network, penalty, optimizer, dropout)
 
-    def run(self, theta, state, settings, train, validation, random_state, once=False):
+    def run(
+        self,
+        theta,
+        state,
+        settings,
+        train,
+        validation,
+        random_state,
+        once=False,
+        tasks=None,
+    ):
         """Train ``theta`` in place for up to ``settings.max_iter`` epochs.
 
         ``once``: a single epoch (``partial_fit``), without the max_iter warning.
+        ``tasks``: the :class:`~skdense._callbacks.FitTasks` of the callbacks,
+        one subtask per epoch; a callback that asks to stop ends the fit.
         """
+        tasks = NoTasks() if tasks is None else tasks
         self.batches.prepare(train)
         batch_size = _batch_size(settings.batch_size, len(train))
         order = np.arange(len(train)) if settings.shuffle else None
@@ -290,26 +312,29 @@ class StochasticSolver:
                 started = time.perf_counter()
                 epoch_start = theta.copy()
                 optimizer_start = self.optimizer.snapshot()
-                if order is not None:
-                    random_state.shuffle(order)
-                # Masks are keyed by the count of epochs trained, not samples
-                # seen: a weighted sample and its copies must see the same masks.
-                loss = self.batches.run(
-                    theta, train, order, batch_size, len(state.loss_curve)
-                )
-                if loss is None:
-                    theta[...] = fallback
-                    state.diverged = True
-                    warn_diverged(state.n_iter + 1)
+                with tasks.subtask(theta) as task:
+                    if order is not None:
+                        random_state.shuffle(order)
+                    # Masks are keyed by the count of epochs trained, not samples
+                    # seen: a weighted sample and its copies see the same masks.
+                    loss = self.batches.run(
+                        theta, train, order, batch_size, len(state.loss_curve)
+                    )
+                    if loss is None:
+                        theta[...] = fallback
+                        state.diverged = True
+                        warn_diverged(state.n_iter + 1)
+                    else:
+                        if validation is None and loss < lowest_loss:
+                            fallback, lowest_loss = epoch_start, loss
+                        if self._end_epoch(
+                            theta, state, settings, validation, loss, len(train)
+                        ):
+                            fallback[...] = theta
+                        _print_progress(state, settings, time.perf_counter() - started)
+                        self.optimizer.iteration_ends(state.t)
+                if state.diverged or task.stop:
                     break
-                if validation is None and loss < lowest_loss:
-                    fallback, lowest_loss = epoch_start, loss
-                if self._end_epoch(
-                    theta, state, settings, validation, loss, len(train)
-                ):
-                    fallback[...] = theta
-                _print_progress(state, settings, time.perf_counter() - started)
-                self.optimizer.iteration_ends(state.t)
                 if self._should_stop(state, settings, validation) or once:
                     break
                 if state.n_iter == settings.max_iter:
@@ -335,8 +360,12 @@ class StochasticSolver:
         new_best = False
         if validation is not None:
             coefs, intercepts = self.network.unpack(theta)
-            output = self.network.predict(coefs, intercepts, validation.X)
-            score = self.scorer(output, validation)
+            logits = self.network.logits(coefs, intercepts, validation.X)
+            validation_loss, output = self.network.data_loss(
+                logits, validation.Y, validation.sample_weight
+            )
+            state.validation_loss_curve.append(validation_loss)
+            score = self.scorer(output, validation, validation_loss)
             state.validation_scores.append(score)
             improved = score >= state.best_validation_score + settings.tol
             new_best = score > state.best_validation_score

@@ -70,3 +70,27 @@ def validate_X_y(estimator, X, y, reset, **y_options):
             validate_data(estimator, X, reset=reset, **X_FORMATS)
         with errors_name("y"):
             raise error from None
+
+
+def check_validation_arguments(X_val, y_val, early_stopping, solver):
+    """Refuse half a validation set, or one that no early stopping would use."""
+    if X_val is None or y_val is None:
+        given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
+        raise ValueError(
+            f"{given} is passed to fit without {missing}: pass both, or neither."
+        )
+    if not early_stopping or solver == "lbfgs":
+        raise ValueError(
+            "X_val and y_val are passed to fit, but no early stopping would use "
+            f"them (early_stopping={early_stopping!r}, solver={solver!r}). Set "
+            "early_stopping=True with solver='adam' or 'sgd', as "
+            "HistGradientBoosting requires."
+        )
+
+
+def validate_held_out_X(estimator, X_val, dtype):
+    """``X_val`` validated against the fitted features, in the training dtype."""
+    with errors_name("X_val"):
+        X_val = validate_data(estimator, X_val, reset=False, **X_FORMATS)
+    X_val = X_val.astype(dtype, copy=False)
+    return X_val.tocsr() if hasattr(X_val, "tocsr") else X_val

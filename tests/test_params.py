@@ -53,6 +53,8 @@ BAD_PARAMETERS = [
     ("keep_prob", [0.5, "a"], "keep_prob"),
     ("keep_prob", [], "keep_prob"),
     ("keep_prob", [0.5, 0.5], "one value per hidden layer"),
+    ("scoring", 3, "scoring must be None, 'loss', a scorer name or a callable"),
+    ("scoring", ["accuracy"], "scoring must be"),
     ("input_keep_prob", 0.0, r"input_keep_prob must be a float in \(0, 1\]"),
     ("input_keep_prob", 1.01, "input_keep_prob"),
     ("input_keep_prob", np.nan, "input_keep_prob"),

@@ -160,7 +160,7 @@ def test_early_stopping_keeps_the_best_scored_weights():
     scores = iter([0.5, 0.9, 0.9, 0.6, 0.4, 0.3])  # a tie is no new best
     kept = {}
 
-    def scorer(output, validation):
+    def scorer(output, validation, loss):
         score = next(scores)
         if score == 0.9:
             kept.setdefault("theta", solver_theta.copy())
@@ -168,7 +168,9 @@ def test_early_stopping_keeps_the_best_scored_weights():
 
     solver, solver_theta = _solver(scorer=scorer)
     state = FitState.fresh(early_stopping=True)
-    validation = ValidationSet(X[:10], targets.values[:10])
+    validation = ValidationSet(
+        X[:10], targets.values[:10], targets.subset(slice(0, 10)).dense(float)
+    )
     settings = _settings(max_iter=6, n_iter_no_change=2)
     solver.run(
         solver_theta,
@@ -313,12 +315,14 @@ def test_training_loss_tolerance_and_stop_message(capsys):
 
 def test_validation_tolerance_new_best_and_progress_line(capsys):
     scores = iter([0.5, 0.6, 0.6, 0.65])
-    solver, theta = _solver(scorer=lambda output, validation: next(scores))
+    solver, theta = _solver(scorer=lambda output, validation, loss: next(scores))
     _scripted(solver, [1.0, 0.9, 0.8, 0.7])
     state = FitState.fresh(early_stopping=True)
     X, targets = _problem()
     settings = _settings(max_iter=4, tol=0.1, n_iter_no_change=5, verbose=True)
-    validation = ValidationSet(X[:5], targets.values[:5])
+    validation = ValidationSet(
+        X[:5], targets.values[:5], targets.subset(slice(0, 5)).dense(float)
+    )
     solver.run(
         theta,
         state,
@@ -337,7 +341,7 @@ def test_validation_tolerance_new_best_and_progress_line(capsys):
 
 
 def test_validation_stop_message_names_the_validation_score(capsys):
-    solver, theta = _solver(scorer=lambda output, validation: 0.5)
+    solver, theta = _solver(scorer=lambda output, validation, loss: 0.5)
     _scripted(solver, [1.0] * 5)
     state = FitState.fresh(early_stopping=True)
     X, targets = _problem()
@@ -346,7 +350,9 @@ def test_validation_stop_message_names_the_validation_score(capsys):
         state,
         _settings(n_iter_no_change=1, verbose=True),
         TrainingSet(X, targets),
-        ValidationSet(X[:5], targets.values[:5]),
+        ValidationSet(
+            X[:5], targets.values[:5], targets.subset(slice(0, 5)).dense(float)
+        ),
         np.random.RandomState(0),
     )
     assert state.n_iter == 3
