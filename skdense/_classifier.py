@@ -65,7 +65,12 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         Validation accuracy per epoch when ``early_stopping=True``.
 
     best_validation_score_ : float or None
-        Best validation accuracy when ``early_stopping=True``.
+        Best validation score (``scoring``; accuracy by default) when
+        ``early_stopping=True``.
+
+    validation_loss_curve_ : list of float or None
+        Validation loss (penalty excluded) at the end of each epoch, when
+        ``early_stopping=True``.
 
     t_ : int
         Number of training samples seen by the stochastic solvers.

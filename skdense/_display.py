@@ -18,7 +18,7 @@ def _pyplot():
 
 
 class LossCurveDisplay:
-    """Training loss per epoch, and validation score when early stopping ran.
+    """Training loss per epoch; validation loss and score when early stopping ran.
 
     Build it with :meth:`from_estimator`; it keeps what it drew so that the
     figure can be adjusted afterwards, like scikit-learn's Display objects
@@ -30,6 +30,9 @@ class LossCurveDisplay:
         Training loss at the end of each epoch (``loss_curve_``).
     validation_scores : list of float or None, default=None
         Validation score at the end of each epoch (``validation_scores_``).
+    validation_loss_curve : list of float or None, default=None
+        Validation loss (penalty excluded) at the end of each epoch
+        (``validation_loss_curve_``), drawn on the loss axis.
     estimator_name : str or None, default=None
         Name used in the legend.
 
@@ -42,7 +45,8 @@ class LossCurveDisplay:
     figure_ : matplotlib Figure
         Figure of the axes.
     lines_ : list of matplotlib Line2D
-        The loss line, then the validation line when there is one.
+        The loss line, then the validation loss and validation score lines
+        when there are.
 
     Examples
     --------
@@ -54,14 +58,22 @@ class LossCurveDisplay:
     >>> clf = DenseNetClassifier((32,), early_stopping=True, max_iter=20,
     ...                          random_state=0).fit(X / 16, y)
     >>> display = LossCurveDisplay.from_estimator(clf)
-    >>> len(display.lines_)
-    2
+    >>> [line.get_label() for line in display.lines_]
+    ['DenseNetClassifier loss', 'DenseNetClassifier validation loss', \
+'DenseNetClassifier validation score']
     """
 
-    def __init__(self, loss_curve, validation_scores=None, estimator_name=None):
+    def __init__(
+        self,
+        loss_curve,
+        validation_scores=None,
+        estimator_name=None,
+        validation_loss_curve=None,
+    ):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
         self.estimator_name = estimator_name
+        self.validation_loss_curve = validation_loss_curve
 
     @classmethod
     def from_estimator(cls, estimator, *, ax=None, name=None, **kwargs):
@@ -88,6 +100,7 @@ class LossCurveDisplay:
             loss_curve=list(estimator.loss_curve_),
             validation_scores=getattr(estimator, "validation_scores_", None),
             estimator_name=name or type(estimator).__name__,
+            validation_loss_curve=getattr(estimator, "validation_loss_curve_", None),
         )
         return display.plot(ax=ax, **kwargs)
 
@@ -116,8 +129,17 @@ class LossCurveDisplay:
             **{"label": f"{self.estimator_name} loss", **kwargs},
         )
         ax.set_xlabel("epoch")
-        ax.set_ylabel("training loss")
+        ax.set_ylabel("loss")
         self.lines_ = [loss_line]
+        if self.validation_loss_curve:
+            (validation_loss_line,) = ax.plot(
+                range(1, len(self.validation_loss_curve) + 1),
+                self.validation_loss_curve,
+                linestyle=":",
+                color=loss_line.get_color(),
+                label=f"{self.estimator_name} validation loss",
+            )
+            self.lines_.append(validation_loss_line)
         self.ax_validation_ = None
         if self.validation_scores:
             self.ax_validation_ = ax.twinx()

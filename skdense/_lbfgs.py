@@ -65,7 +65,7 @@ def fit_lbfgs(
         return loss, grad.astype(np.float64)
 
     tasks = NoTasks() if tasks is None else tasks
-    iteration = [tasks.begin(start)]
+    iteration = [tasks.begin(start, "iteration")]
 
     def record(intermediate_result):
         loss_curve.append(float(intermediate_result.fun))
@@ -75,7 +75,9 @@ def fit_lbfgs(
         iteration[0] = None
         if stop:
             raise StopIteration
-        iteration[0] = tasks.begin(intermediate_result.x.astype(theta.dtype))
+        iteration[0] = tasks.begin(
+            intermediate_result.x.astype(theta.dtype), "iteration"
+        )
 
     try:
         result = scipy.optimize.minimize(

@@ -52,7 +52,12 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         Validation R^2 per epoch when ``early_stopping=True``.
 
     best_validation_score_ : float or None
-        Best validation R^2 when ``early_stopping=True``.
+        Best validation score (``scoring``; R^2 by default) when
+        ``early_stopping=True``.
+
+    validation_loss_curve_ : list of float or None
+        Validation loss (penalty excluded) at the end of each epoch, when
+        ``early_stopping=True``.
 
     t_ : int
         Number of training samples seen by the stochastic solvers.

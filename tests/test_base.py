@@ -4,10 +4,17 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn import config_context
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skdense import DenseNetClassifier
+from skdense._network import DenseNetwork
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -191,3 +198,115 @@ def test_n_threads_limits_blas_during_fit_and_predict_only(monkeypatch):
     assert {name for name, _ in seen} == {"loss_gradient", "logits"}
     assert all(threads == [1] * len(before) for _, threads in seen)
     assert blas_threads() == before
+
+
+# ----------------------------------------------------------- your own validation set
+
+
+def _hand_split(model, fraction=0.1):
+    """The rows early stopping would hold out: the same draws, made by hand."""
+    state = np.random.RandomState(model.random_state)
+    DenseNetwork(
+        [6, *model.hidden_layer_sizes, 1], model.activation, "logistic", np.float64
+    ).initial_params(state)
+    return train_test_split(
+        np.arange(len(y)), random_state=state, test_size=fraction, stratify=y
+    )
+
+
+def test_a_given_validation_set_equals_the_same_split_made_by_hand():
+    params = dict(early_stopping=True, shuffle=False, max_iter=30, n_iter_no_change=3)
+    split = _model(**params).fit(X, y)
+    train, valid = _hand_split(split)
+    given = _model(**params).fit(X[train], y[train], X_val=X[valid], y_val=y[valid])
+    assert given.validation_scores_ == split.validation_scores_
+    assert given.validation_loss_curve_ == split.validation_loss_curve_
+    for ours, theirs in zip(given.coefs_, split.coefs_):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_early_stopping_on_the_loss_keeps_the_lowest_validation_loss():
+    X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=1)
+    model = _model(
+        early_stopping=True,
+        scoring="loss",
+        max_iter=300,
+        n_iter_no_change=5,
+        learning_rate_init=0.05,
+        hidden_layer_sizes=(64,),
+        alpha=0.0,
+    ).fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    curve = model.validation_loss_curve_
+    assert len(curve) == model.n_iter_ == len(model.validation_scores_)
+    np.testing.assert_allclose(model.validation_scores_, -np.asarray(curve))
+    best = int(np.argmin(curve))
+    assert best < model.n_iter_ - 1  # it did go past its best, then came back
+    assert log_loss(y_val, model.predict_proba(X_val)) == pytest.approx(curve[best])
+    assert model.best_validation_score_ == -curve[best]
+
+
+def test_validation_loss_curve_is_the_validation_objective_without_penalty():
+    model = _model(early_stopping=True, alpha=10.0, max_iter=5).fit(X, y)
+    assert len(model.validation_loss_curve_) == model.n_iter_
+    assert model.validation_loss_curve_[-1] < model.loss_curve_[-1]  # no penalty
+    assert _model(max_iter=3).fit(X, y).validation_loss_curve_ is None
+
+
+@pytest.mark.parametrize(
+    "scoring", ["neg_log_loss", "balanced_accuracy", lambda est, X, y: -est.score(X, y)]
+)
+def test_any_scorer_can_steer_early_stopping(scoring):
+    model = _model(early_stopping=True, scoring=scoring, max_iter=8).fit(X, y)
+    assert len(model.validation_scores_) == model.n_iter_
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    if scoring == "neg_log_loss":
+        np.testing.assert_allclose(
+            model.validation_scores_, -np.asarray(model.validation_loss_curve_)
+        )
+
+
+BAD_VALIDATION = [
+    (dict(X_val=X[:20]), "X_val is passed to fit without y_val"),
+    (dict(y_val=y[:20]), "y_val is passed to fit without X_val"),
+    (dict(X_val=X[:20, :5], y_val=y[:20]), "X_val: X has 5 features"),
+    (dict(X_val=X[:20], y_val=y[:20] + 5), "y_val has labels"),
+    (dict(X_val=np.where(X[:20] > 1, np.nan, X[:20]), y_val=y[:20]), "X_val.*NaN"),
+    (dict(X_val=X[:20], y_val=y[:19]), "y_val.*inconsistent numbers of samples"),
+    (dict(X_val=X[:20], y_val=y[:20], sample_weight_val=-np.ones(20)), ">= 0"),
+]
+
+
+@pytest.mark.parametrize("arguments, message", BAD_VALIDATION)
+def test_bad_validation_data_fails_before_training(arguments, message, unchanged_by):
+    model = _model(early_stopping=True, warm_start=True, max_iter=3).fit(X, y)
+    unchanged_by(model, lambda m: m.fit(X, y, **arguments), match=message)
+
+
+@pytest.mark.parametrize(
+    "params", [dict(early_stopping=False), dict(early_stopping=True, solver="lbfgs")]
+)
+def test_a_validation_set_without_early_stopping_is_refused(params):
+    with pytest.raises(ValueError, match="no early stopping would use them"):
+        _model(**params).fit(X, y, X_val=X[:20], y_val=y[:20])
+
+
+def test_metadata_routing_passes_the_validation_set_through_a_search():
+    X_val, y_val = X[:30], y[:30]
+    with config_context(enable_metadata_routing=True):
+        model = _model(early_stopping=True, max_iter=10).set_fit_request(
+            X_val=True, y_val=True
+        )
+        search = GridSearchCV(model, {"alpha": [1e-4, 1e-1]}, cv=2)
+        search.fit(X, y, X_val=X_val, y_val=y_val)
+        direct = clone(search.best_estimator_).fit(X, y, X_val=X_val, y_val=y_val)
+        # In a pipeline, X_val is transformed like X when asked for.
+        scaler = StandardScaler().fit(X)
+        pipe = Pipeline(
+            [("scale", StandardScaler()), ("net", clone(model))],
+            transform_input=["X_val"],
+        ).fit(X, y, X_val=X_val, y_val=y_val)
+    np.testing.assert_array_equal(search.best_estimator_.coefs_[0], direct.coefs_[0])
+    by_hand = _model(early_stopping=True, max_iter=10).fit(
+        scaler.transform(X), y, X_val=scaler.transform(X_val), y_val=y_val
+    )
+    np.testing.assert_allclose(pipe[-1].coefs_[0], by_hand.coefs_[0], rtol=1e-12)

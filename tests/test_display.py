@@ -39,12 +39,19 @@ def test_validation_scores_on_a_second_axis():
     model = DenseNetClassifier((8,), early_stopping=True, max_iter=12, random_state=0)
     model.fit(X, y)
     display = LossCurveDisplay.from_estimator(model, name="dropout")
-    assert len(display.lines_) == 2
-    np.testing.assert_array_equal(
-        display.lines_[1].get_ydata(), model.validation_scores_
-    )
+    assert len(display.lines_) == 3
+    loss, validation_loss, score = display.lines_
+    np.testing.assert_array_equal(score.get_ydata(), model.validation_scores_)
+    assert score.axes is display.ax_validation_
     assert display.ax_validation_.get_ylabel() == "validation score"
-    assert display.lines_[0].get_label() == "dropout loss"
+    assert loss.get_label() == "dropout loss"
+    # Training and validation loss share one axis.
+    assert validation_loss.axes is loss.axes is display.ax_
+    np.testing.assert_array_equal(
+        validation_loss.get_ydata(), model.validation_loss_curve_
+    )
+    assert validation_loss.get_label() == "dropout validation loss"
+    assert validation_loss.get_color() == loss.get_color()
 
 
 def test_draws_on_given_axes_and_redraws():
