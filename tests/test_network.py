@@ -116,7 +116,10 @@ def test_pack_unpack_round_trip_and_layout():
     # Weights first, then intercepts: penalties act on theta[:n_coefs].
     assert coefs[1].ravel()[-1] == network.n_coefs - 1
     np.testing.assert_array_equal(network.pack(coefs, intercepts), theta)
-    message = r"shape \(5, 3\) do not fit a layer of shape \(4, 3\).*data's shape"
+    message = (
+        r"shape \(5, 3\) do not fit a layer of shape \(4, 3\).*"
+        r"data's shape changed since the last fit\.$"
+    )
     with pytest.raises(ValueError, match=message):
         network.pack([np.zeros((5, 3)), coefs[1]], intercepts)
 
@@ -254,3 +257,37 @@ def test_mc_logits_without_dropout_on_the_first_layer_copy_it_per_pass():
             masks = [None, np.tile(kept_second[index], (6, 1))]
             expected = network._forward(coefs, intercepts, X, masks)[2]
             np.testing.assert_allclose(logits[index], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("output", list(OUTPUTS))
+def test_data_loss_is_the_objective_without_penalty(output):
+    network, theta, X, Y, rng = _problem("tanh", output)
+    coefs, intercepts = network.unpack(theta)
+    logits = network.logits(coefs, intercepts, X)
+    before = logits.copy()
+    weights = rng.uniform(0.5, 2.0, X.shape[0])
+    grad = np.empty_like(theta)
+    for sample_weight in (None, weights):
+        loss, activations = network.data_loss(logits, Y, sample_weight)
+        no_penalty = make_penalty(None, 0.0, 0.5)
+        expected = network.loss_gradient(theta, X, Y, sample_weight, no_penalty, grad)
+        assert loss == pytest.approx(expected, rel=1e-12)
+        np.testing.assert_allclose(
+            activations, network.predict(coefs, intercepts, X), rtol=1e-12
+        )
+        np.testing.assert_array_equal(logits, before)  # left as it was
+
+
+def test_gradient_with_dropout_on_one_hidden_layer_only():
+    network, theta, X, Y, _ = _problem("relu", "multiclass")
+    masks = RowKeyedDropout([0.5, 1.0], [5, 4], seed=1).masks(row_keys(X), 0, float)
+    assert masks[1] is None
+    pen = make_penalty("l2", 0.1, 0.5)
+    grad = np.empty_like(theta)
+
+    def objective(params):
+        return network.loss_gradient(params, X, Y, None, pen, grad, masks)
+
+    expected = _numerical_gradient(objective, theta)
+    objective(theta)
+    assert np.linalg.norm(grad - expected) / np.linalg.norm(expected) < 1e-6
