@@ -1,5 +1,6 @@
 """The stochastic solver on its own, and the engine the estimator keeps."""
 
+import contextlib
 import pickle
 import warnings
 
@@ -617,3 +618,62 @@ def test_solver_for_input_dropout_knows_the_features():
     dropout = engine.solver.dropout
     assert dropout.input_keep == 0.8 and dropout.n_features == 3
     assert dropout.hidden_sizes == [4] and dropout._seed == 0
+
+
+class _RecordingTasks:
+    """A stand-in for FitTasks: records subtasks and the weights they end at."""
+
+    def __init__(self, stop_after=None):
+        self.ended, self.stop_after = [], stop_after
+
+    @contextlib.contextmanager
+    def subtask(self, theta, name="epoch"):
+        task = type("Task", (), {"stop": False})()
+        yield task
+        self.ended.append(theta.copy())
+        task.stop = len(self.ended) == self.stop_after
+
+
+def test_the_solver_reports_each_epoch_to_the_tasks_and_obeys_a_stop():
+    X, targets = _problem()
+    solver, theta = _solver()
+    tasks = _RecordingTasks(stop_after=3)
+    state = FitState()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        solver.run(
+            theta,
+            state,
+            _settings(max_iter=10),
+            TrainingSet(X, targets),
+            None,
+            np.random.RandomState(0),
+            tasks=tasks,
+        )
+    assert state.n_iter == 3 and len(tasks.ended) == 3
+    np.testing.assert_array_equal(tasks.ended[-1], theta)
+    assert not np.array_equal(tasks.ended[0], tasks.ended[1])
+
+
+def test_validation_loss_is_weighted_by_the_validation_weights():
+    X, targets = _problem(n_samples=80)
+    solver, theta = _solver(scorer=lambda output, validation, loss: -loss)
+    Y = targets.subset(slice(0, 20)).dense(float)
+    weights = np.linspace(0.1, 3.0, 20)
+    validation = ValidationSet(X[:20], targets.values[:20], Y, weights)
+    state = FitState.fresh(early_stopping=True)
+    solver.run(
+        theta,
+        state,
+        _settings(max_iter=1),
+        TrainingSet(X[20:], targets.subset(slice(20, 80))),
+        validation,
+        np.random.RandomState(0),
+    )
+    coefs, intercepts = solver.network.unpack(theta)
+    proba = solver.network.predict(coefs, intercepts, X[:20])
+    per_row = -np.log(proba[np.arange(20), targets.values[:20]])
+    assert state.validation_loss_curve[0] == pytest.approx(
+        np.average(per_row, weights=weights)
+    )
+    assert state.validation_scores[0] == -state.validation_loss_curve[0]
