@@ -20,12 +20,13 @@ from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 from skdense import DenseNetRegressor
+from skdense._inference import fitted_network
 from skdense._params import resolve_keep_probs
 
 
 def loop_of_passes(model, X, rng):
     """mean and std over ``mc_samples`` separate forward passes."""
-    network, _, _ = model._fitted_network()
+    network, _, _ = fitted_network(model)
     keep_probs = resolve_keep_probs(model.keep_prob, len(model.coefs_) - 1)
     widths = [coef.shape[1] for coef in model.coefs_[:-1]]
     outputs = []

@@ -14,34 +14,23 @@ import contextlib
 import functools
 import warnings
 from abc import ABCMeta, abstractmethod
-from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._callbacks import CallbackSupportMixin, FitTasks
-from ._inference import (
-    MonteCarlo,
-    check_has_dropout,
-    monte_carlo_seed,
-    predict_in_chunks,
-)
+from ._inference import MonteCarlo, fitted_network, predict_in_chunks
 from ._lbfgs import fit_lbfgs
 from ._losses import OUTPUT_ACTIVATIONS
 from ._network import DenseNetwork
 from ._optimizers import make_optimizer
-from ._params import (
-    Interval,
-    RandomStateLike,
-    check_solver_options,
-    resolve_keep_probs,
-    validate_parameters,
-)
+from ._params import check_solver_options, resolve_keep_probs, validate_parameters
 from ._penalties import make_penalty
 from ._persistence import check_version
 from ._training import (
@@ -52,16 +41,19 @@ from ._training import (
     reuse_or_build_solver,
     split_validation,
 )
-from ._validation import (
-    check_sample_weight,
-    check_validation_arguments,
-    errors_name,
-    validate_held_out_X,
-    validate_X,
-)
+from ._validation import check_sample_weight, held_out_set, validate_X
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-_POSITIVE_INT = Interval(Integral, 1, None)
+
+
+class _Prepared(NamedTuple):
+    """What a validated fit call hands to the solvers."""
+
+    first_pass: bool
+    network: DenseNetwork
+    keep_probs: list
+    y: object
+    data: TrainingSet
 
 
 class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
@@ -176,7 +168,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         saved_state = dict(self.__dict__)
         try:
             prepared = self._prepare(X, y, sample_weight, incremental, classes)
-            validation = self._given_validation(held_out, prepared[-1].X.dtype)
+            validation = held_out_set(self, held_out, prepared.data.X.dtype)
         except BaseException:
             # Validation may have set attributes (classes_, n_features_in_, ...):
             # a failed call leaves the estimator exactly as it was.
@@ -184,7 +176,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self.__dict__.update(saved_state)
             raise
         with self._thread_limit():
-            self._train(*prepared, incremental, validation)
+            self._train(prepared, incremental, validation)
         return self
 
     def _prepare(self, X, y, sample_weight, incremental, classes):
@@ -209,21 +201,8 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         )
         if not first_pass:
             network.check_continues(self.coefs_)
-        return first_pass, network, keep_probs, y, TrainingSet(X, targets, weights)
-
-    def _given_validation(self, held_out, dtype):
-        """The user's validation set as a :class:`ValidationSet`, or None."""
-        if held_out is None or all(part is None for part in held_out):
-            return None
-        X_val, y_val, sample_weight_val = held_out
-        check_validation_arguments(X_val, y_val, self.early_stopping, self.solver)
-        X_val = validate_held_out_X(self, X_val, dtype)
-        y_val, Y_val = self._validation_targets(y_val, dtype)
-        with errors_name("y_val"):
-            check_consistent_length(X_val, y_val)
-        with errors_name("sample_weight_val"):
-            weights = check_sample_weight(sample_weight_val, X_val.shape[0], dtype)
-        return ValidationSet(X_val, y_val, Y_val, weights)
+        data = TrainingSet(X, targets, weights)
+        return _Prepared(first_pass, network, keep_probs, y, data)
 
     def _thread_limit(self):
         """Limit BLAS to ``n_threads`` threads for one call (None: as it is)."""
@@ -231,10 +210,11 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             return contextlib.nullcontext()
         return threadpool_limits(limits=self.n_threads, user_api="blas")
 
-    def _train(self, first_pass, network, keep_probs, y, data, incremental, given):
+    def _train(self, prepared, incremental, given):
         random_state = check_random_state(self.random_state)
+        network = prepared.network
         stochastic = self.solver in _STOCHASTIC_SOLVERS
-        if first_pass:
+        if prepared.first_pass:
             theta = network.initial_params(random_state)
             self.n_outputs_ = network.layer_sizes[-1]
             self.n_layers_ = len(network.layer_sizes)
@@ -244,31 +224,36 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             theta = network.pack(self.coefs_, self.intercepts_)
             state = FitState.of(self)
         self.coefs_, self.intercepts_ = network.unpack(theta)
-        epochs = 1 if incremental else self.max_iter
+        data = prepared.data
         tasks = FitTasks.start(
             self,
             data.X,
-            y,
+            prepared.y,
             data.sample_weight,
-            epochs if stochastic else self.max_iter + 1,
+            (1 if incremental else self.max_iter) + (not stochastic),
             functools.partial(_fitted_attributes, network),
         )
         try:
             if stochastic:
                 self._fit_stochastic(
-                    network,
-                    theta,
-                    state,
-                    keep_probs,
-                    y,
-                    data,
-                    incremental,
-                    random_state,
-                    given,
-                    tasks,
+                    prepared, theta, state, random_state, incremental, given, tasks
                 )
             else:
-                self._fit_lbfgs(network, theta, state, data, tasks)
+                penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+                Y, weights = data.targets.dense(network.dtype), data.sample_weight
+                result = fit_lbfgs(
+                    network,
+                    theta,
+                    data.X,
+                    Y,
+                    weights,
+                    penalty,
+                    self,
+                    state.loss_curve,
+                    tasks,
+                )
+                state.n_iter, state.loss = result.n_iter, result.loss
+                state.diverged = result.diverged
         except BaseException:
             tasks.close()
             raise
@@ -279,43 +264,20 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         tasks.close(theta)
 
     def _fit_stochastic(
-        self,
-        network,
-        theta,
-        state,
-        keep_probs,
-        y,
-        data,
-        incremental,
-        random_state,
-        given,
-        tasks,
+        self, prepared, theta, state, random_state, incremental, given, tasks
     ):
-        solver = self._stochastic_solver(network, keep_probs, incremental)
+        solver = self._stochastic_solver(
+            prepared.network, prepared.keep_probs, incremental
+        )
         if solver.dropout is not None:
             solver.dropout.reseed(random_state.randint(2**31 - 1))
-        data, validation = self._split(y, data, state, random_state, given)
+        data, validation = self._split(
+            prepared.y, prepared.data, state, random_state, given
+        )
         settings = LoopSettings.of(vars(self))  # the parameters, stored verbatim
         solver.run(
             theta, state, settings, data, validation, random_state, incremental, tasks
         )
-
-    def _fit_lbfgs(self, network, theta, state, data, tasks):
-        Y = data.targets.dense(network.dtype)
-        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
-        result = fit_lbfgs(
-            network,
-            theta,
-            data.X,
-            Y,
-            data.sample_weight,
-            penalty,
-            self,
-            state.loss_curve,
-            tasks,
-        )
-        state.n_iter, state.loss = result.n_iter, result.loss
-        state.diverged = result.diverged
 
     def _score(self, output, validation, loss):
         """The validation score that early stopping watches (higher is better)."""
@@ -386,60 +348,23 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _in_row_chunks(self, X, finish, n_columns):
         """``finish(logits)`` of the fitted network for ``X`` (no dropout)."""
         X = validate_X(self, X)
-        network, coefs, intercepts = self._fitted_network()
         with self._thread_limit():
-            return predict_in_chunks(network, coefs, intercepts, X, finish, n_columns)
-
-    def _monte_carlo(self, X, finish, n_passes=None, random_state=None):
-        """Validated ``X`` and the :class:`MonteCarlo` passes of the fitted
-        network, whose outputs are ``finish(logits)``.
-
-        ``random_state`` None draws the masks of the estimator's own
-        ``random_state``, those of ``return_std=True``.
-        """
-        check_is_fitted(self)
-        keep_probs = resolve_keep_probs(self.keep_prob, len(self.coefs_) - 1)
-        check_has_dropout(keep_probs, self.input_keep_prob, self.keep_prob)
-        X = validate_X(self, X)
-        passes = self.mc_samples if n_passes is None else n_passes
-        validate_parameters(
-            {"n_samples": passes, "random_state": random_state},
-            {"n_samples": _POSITIVE_INT, "random_state": RandomStateLike()},
-        )
-        if random_state is None:
-            seed = monte_carlo_seed(self.random_state)
-        else:  # a RandomState passed here is advanced, as GPR's sample_y does
-            seed = monte_carlo_seed(random_state, advance=True)
-        return X, MonteCarlo(
-            *self._fitted_network(),
-            keep_probs,
-            self.input_keep_prob,
-            passes,
-            seed,
-            finish,
-        )
+            return predict_in_chunks(*fitted_network(self), X, finish, n_columns)
 
     def _mean_std(self, X, finish, n_columns):
         """Mean and standard deviation of ``finish(logits)`` over ``mc_samples``
         forward passes with dropout left on (Monte-Carlo dropout)."""
-        X, monte_carlo = self._monte_carlo(X, finish)
+        monte_carlo = MonteCarlo.of(self, finish)
+        X = validate_X(self, X)
         with self._thread_limit():
             return monte_carlo.mean_std(X, n_columns)
 
     def _samples(self, X, finish, n_columns, n_samples, random_state):
         """``finish(logits)`` of each pass: shape (n_rows, n_columns, n_samples)."""
-        X, monte_carlo = self._monte_carlo(X, finish, n_samples, random_state)
+        monte_carlo = MonteCarlo.of(self, finish, n_samples, random_state)
+        X = validate_X(self, X)
         with self._thread_limit():
             return monte_carlo.samples(X, n_columns)
-
-    def _fitted_network(self):
-        """A network of the fitted layer sizes, its weights and intercepts."""
-        layer_sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
-        dtype = self.coefs_[0].dtype
-        network = DenseNetwork(
-            layer_sizes, self.activation, self.out_activation_, dtype
-        )
-        return network, self.coefs_, self.intercepts_
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:

@@ -21,16 +21,30 @@ the row stands, which OpenBLAS and MKL do; the test suite checks it.)
 
 import copy
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import check_is_fitted
 
 from ._dropout import RowKeyedDropout
+from ._network import DenseNetwork
+from ._params import Interval, RandomStateLike, resolve_keep_probs, validate_parameters
 
 PREDICT_CHUNK = 2048
 _MC_CHUNK_ELEMENTS = 2**17  # stacked activations per chunk (measured)
 _MC_MIN_CHUNK_ROWS = 8  # fewer rows: per-chunk overhead dominates (measured)
 _MC_STREAM = 0x4D43  # separates the Monte-Carlo stream from training's
+
+
+def fitted_network(estimator):
+    """A network of a fitted estimator's layer sizes, its weights and intercepts."""
+    coefs = estimator.coefs_
+    layer_sizes = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
+    network = DenseNetwork(
+        layer_sizes, estimator.activation, estimator.out_activation_, coefs[0].dtype
+    )
+    return network, coefs, estimator.intercepts_
 
 
 def has_dropout(keep_probs, input_keep=1.0):
@@ -105,6 +119,36 @@ class MonteCarlo:
     n_passes: int
     seed: int
     finish: object
+
+    @classmethod
+    def of(cls, estimator, finish, n_passes=None, random_state=None):
+        """The passes of a fitted skdense estimator.
+
+        ``n_passes`` None takes ``mc_samples``; ``random_state`` None draws
+        the masks of the estimator's own ``random_state`` (those of
+        ``return_std=True``), and a ``RandomState`` passed here is advanced,
+        as ``GaussianProcessRegressor.sample_y`` advances it.
+        """
+        check_is_fitted(estimator)
+        keep_probs = resolve_keep_probs(estimator.keep_prob, len(estimator.coefs_) - 1)
+        input_keep = estimator.input_keep_prob
+        check_has_dropout(keep_probs, input_keep, estimator.keep_prob)
+        n_passes = estimator.mc_samples if n_passes is None else n_passes
+        validate_parameters(
+            {"n_samples": n_passes, "random_state": random_state},
+            {
+                "n_samples": Interval(Integral, 1, None),
+                "random_state": RandomStateLike(),
+            },
+        )
+        if random_state is None:
+            seed = monte_carlo_seed(estimator.random_state)
+        else:
+            seed = monte_carlo_seed(random_state, advance=True)
+        network, coefs, intercepts = fitted_network(estimator)
+        return cls(
+            network, coefs, intercepts, keep_probs, input_keep, n_passes, seed, finish
+        )
 
     def mean_std(self, X, n_columns):
         """Mean and standard deviation of the passes, each ``(n_rows, n_columns)``.

@@ -6,7 +6,11 @@
 import contextlib
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 
 X_FORMATS = dict(accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
 
@@ -94,3 +98,21 @@ def validate_held_out_X(estimator, X_val, dtype):
         X_val = validate_data(estimator, X_val, reset=False, **X_FORMATS)
     X_val = X_val.astype(dtype, copy=False)
     return X_val.tocsr() if hasattr(X_val, "tocsr") else X_val
+
+
+def held_out_set(estimator, held_out, dtype):
+    """The user's ``(X_val, y_val, sample_weight_val)`` as a ValidationSet, or
+    None when none of the three is given."""
+    from ._training import ValidationSet
+
+    if held_out is None or all(part is None for part in held_out):
+        return None
+    X_val, y_val, sample_weight_val = held_out
+    check_validation_arguments(X_val, y_val, estimator.early_stopping, estimator.solver)
+    X_val = validate_held_out_X(estimator, X_val, dtype)
+    y_val, Y_val = estimator._validation_targets(y_val, dtype)
+    with errors_name("y_val"):
+        check_consistent_length(X_val, y_val)
+    with errors_name("sample_weight_val"):
+        weights = check_sample_weight(sample_weight_val, X_val.shape[0], dtype)
+    return ValidationSet(X_val, y_val, Y_val, weights)
