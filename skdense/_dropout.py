@@ -149,17 +149,10 @@ class RowKeyedDropout:
         dtype : numpy dtype
             Dtype of the masks (that of the activations).
         """
-        row_salts = self._row_salts(keys, epoch)
-        masks = []
-        for layer, keep in enumerate(self.keep_probs):
-            if keep == 1.0:
-                masks.append(None)
-                continue
-            shape = (len(row_salts), len(self._unit_salts[layer]))
-            kept = self._buffers.get("kept", *shape, dtype=bool)
-            self._keep(layer, row_salts, keep, kept)
-            mask = self._buffers.get(f"mask{layer}", *shape, dtype=dtype)
-            masks.append(np.multiply(kept, np.dtype(dtype).type(1.0 / keep), out=mask))
+        masks = self.kept_units(keys, epoch, dtype)
+        for mask, keep in zip(masks, self.keep_probs):
+            if mask is not None:  # 1 / keep where kept, 0 where dropped
+                np.multiply(mask, np.dtype(dtype).type(1.0 / keep), out=mask)
         return masks
 
     def kept_units(self, keys, epochs, dtype):
