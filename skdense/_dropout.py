@@ -89,6 +89,11 @@ def _upper_32_bits(hashes):
     return (hashes >> np.uint64(32)).astype(np.uint32)
 
 
+def has_dropout(keep_probs, input_keep=1.0):
+    """Whether any hidden layer (``keep_probs``) or the input drops units."""
+    return min(keep_probs, default=1.0) < 1.0 or input_keep < 1.0
+
+
 class RowKeyedDropout:
     """Inverted dropout for the hidden layers of one network.
 
@@ -215,9 +220,9 @@ class RowKeyedDropout:
         values are masked, and they get the masks the dense form would get.
         """
         n_epochs = len(np.atleast_1d(epochs))
-        row_salts = self._row_salts(keys, epochs)
         factor = X.dtype.type(1.0 / self.input_keep if scale else 1.0)
         if sp.issparse(X):
+            row_salts = self._row_salts(keys, epochs)
             X = sp.vstack([sp.csr_matrix(X)] * n_epochs, format="csr")
             entry_rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
             hashes = row_salts[entry_rows] + self._input_salts[X.indices]
@@ -225,8 +230,7 @@ class RowKeyedDropout:
             X.data *= kept
             X.data *= factor
             return X
-        hashes = np.add(row_salts[:, None], self._input_salts[None, :])
-        kept = self._threshold(hashes, self.input_keep, np.empty(hashes.shape, bool))
+        kept = self.kept_inputs(keys, epochs, X.dtype)
         dropped = np.tile(X, (n_epochs, 1)) if n_epochs > 1 else np.array(X)
         dropped *= kept
         dropped *= factor

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted
 
-from ._dropout import RowKeyedDropout
+from ._dropout import RowKeyedDropout, has_dropout
 from ._network import DenseNetwork
 from ._params import Interval, RandomStateLike, resolve_keep_probs, validate_parameters
 
@@ -45,10 +45,6 @@ def fitted_network(estimator):
         layer_sizes, estimator.activation, estimator.out_activation_, coefs[0].dtype
     )
     return network, coefs, estimator.intercepts_
-
-
-def has_dropout(keep_probs, input_keep=1.0):
-    return min(keep_probs, default=1.0) < 1.0 or input_keep < 1.0
 
 
 def check_has_dropout(keep_probs, input_keep, keep_prob):

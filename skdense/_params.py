@@ -14,6 +14,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ._dropout import has_dropout
+
 
 class Interval:
     """Numbers of type ``kind`` between ``low`` and ``high``.
@@ -261,7 +263,7 @@ def check_solver_options(params, keep_probs, incremental):
                 f"penalty={params['penalty']!r}. Use solver='adam' or 'sgd', which "
                 "handle the L1 part with a proximal step."
             )
-        if min(keep_probs, default=1.0) < 1.0 or params["input_keep_prob"] < 1.0:
+        if has_dropout(keep_probs, params["input_keep_prob"]):
             raise ValueError(
                 f"solver='lbfgs' cannot train with dropout; got "
                 f"keep_prob={params['keep_prob']!r}, input_keep_prob="

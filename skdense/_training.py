@@ -34,7 +34,7 @@ from sklearn.model_selection import train_test_split
 
 from ._buffers import Buffers
 from ._callbacks import NoTasks
-from ._dropout import RowKeyedDropout, row_keys
+from ._dropout import RowKeyedDropout, has_dropout, row_keys
 from ._penalties import make_penalty
 
 
@@ -158,14 +158,10 @@ def split_validation(train, fraction, stratify, random_state):
 def _subset(data, rows):
     weights = data.sample_weight
     return TrainingSet(
-        _take_rows(data.X, rows),
+        data.X[rows],
         data.targets.subset(rows),
         None if weights is None else weights[rows],
     )
-
-
-def _take_rows(X, rows):
-    return X[rows] if sp.issparse(X) else np.take(X, rows, axis=0)
 
 
 def warn_diverged(epoch):
@@ -441,7 +437,7 @@ def reuse_or_build_solver(
     if engine is not None and engine.key == key:
         return engine
     dropout = None
-    if min(keep_probs, default=1.0) < 1.0 or input_keep < 1.0:
+    if has_dropout(keep_probs, input_keep):
         sizes = network.layer_sizes
         dropout = RowKeyedDropout(keep_probs, sizes[1:-1], 0, input_keep, sizes[0])
     solver = StochasticSolver(
