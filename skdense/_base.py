@@ -1,10 +1,17 @@
 """The estimator base shared by skdense's classifier and regressor.
 
-It holds the parameters, validates them and the data, dispatches a fit to a
-solver (:mod:`~skdense._training` or :mod:`~skdense._lbfgs`), copies the
-fitted attributes back, and offers the prediction methods over
-:mod:`~skdense._inference`. Everything that differs between classification
-and regression (targets, output layer, scoring) lives in the subclasses.
+It holds the parameters, validates them and the data, hands a fit to a
+solver (:mod:`~skdense._training` or :mod:`~skdense._lbfgs`) and offers the
+prediction methods over :mod:`~skdense._inference`. Everything that differs
+between classification and regression (targets, output layer, scoring) lives
+in the subclasses.
+
+The fit's state has one home, the :class:`~skdense._fit_state.FitState` the
+estimator holds; ``n_iter_``, ``loss_curve_`` and MLP's other fitted
+attributes are its fields. The settings that prediction needs from training
+(the keep probabilities, the hidden activation; the dtype is the weights')
+are frozen as fitted attributes, so ``set_params`` after ``fit`` never
+changes what a fitted model predicts.
 """
 
 # Authors: The skdense developers
@@ -25,8 +32,9 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._callbacks import CallbackSupportMixin, FitTasks
+from ._fit_state import STATE_ATTRIBUTES, FitState, StateAttribute
 from ._inference import MonteCarlo, fitted_network, predict_in_chunks
-from ._lbfgs import fit_lbfgs
+from ._lbfgs import LbfgsSettings, fit_lbfgs
 from ._losses import OUTPUT_ACTIVATIONS
 from ._network import DenseNetwork
 from ._optimizers import make_optimizer
@@ -34,26 +42,33 @@ from ._params import check_solver_options, resolve_keep_probs, validate_paramete
 from ._penalties import make_penalty
 from ._persistence import check_version
 from ._training import (
-    FitState,
     LoopSettings,
     TrainingSet,
     ValidationSet,
     reuse_or_build_solver,
     split_validation,
 )
-from ._validation import check_sample_weight, held_out_set, validate_X
+from ._validation import (
+    check_keep_probs_invertible,
+    check_sample_weight,
+    check_scoring_name,
+    held_out_set,
+    validate_X,
+)
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 
-class _Prepared(NamedTuple):
+class _Fit(NamedTuple):
     """What a validated fit call hands to the solvers."""
 
-    first_pass: bool
     network: DenseNetwork
-    keep_probs: list
-    y: object
+    theta: np.ndarray  # the flat parameters, trained in place
+    state: FitState
     data: TrainingSet
+    y: object  # the labels as given, for stratification and the callbacks
+    random_state: np.random.RandomState
+    incremental: bool
 
 
 class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
@@ -144,8 +159,9 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """MLP's validation score of the network ``output``: accuracy or R²."""
 
     @abstractmethod
-    def _validation_targets(self, y_val, dtype):
-        """Validated ``y_val``: labels for the scorer, and its target matrix."""
+    def _validation_targets(self, y_val, dtype, targets):
+        """Validated ``y_val`` against the training ``targets``: labels for the
+        scorer, and its target matrix."""
 
     def _target_weights(self, targets, sample_weight, incremental, dtype):
         """Per-sample weights to train with (None: all equal)."""
@@ -164,33 +180,39 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _fit(
         self, X, y, sample_weight=None, incremental=False, classes=None, held_out=None
     ):
-        """Fit; ``held_out`` is ``(X_val, y_val, sample_weight_val)`` or None."""
-        saved_state = dict(self.__dict__)
+        """Fit; ``held_out`` is ``(X_val, y_val, sample_weight_val)`` or None.
+
+        All or nothing: whatever goes wrong (bad data, a scorer or callback
+        that raises, a MemoryError), the estimator is left exactly as it was.
+        A KeyboardInterrupt is no error here: the solvers catch it and keep
+        the last whole epoch (or lbfgs iteration).
+        """
+        saved = dict(self.__dict__)
         try:
-            prepared = self._prepare(X, y, sample_weight, incremental, classes)
-            validation = held_out_set(self, held_out, prepared.data.X.dtype)
+            params = self.get_params(deep=False)
+            validate_parameters(params)
+            with self._thread_limit():
+                fit = self._prepare(params, X, y, sample_weight, incremental, classes)
+                given = held_out_set(self, held_out, fit.data)
+                self._solve(fit, params, given)
         except BaseException:
-            # Validation may have set attributes (classes_, n_features_in_, ...):
-            # a failed call leaves the estimator exactly as it was.
             self.__dict__.clear()
-            self.__dict__.update(saved_state)
+            self.__dict__.update(saved)
             raise
-        with self._thread_limit():
-            self._train(prepared, incremental, validation)
         return self
 
-    def _prepare(self, X, y, sample_weight, incremental, classes):
-        """Validate everything a fit needs; return what the solvers take."""
-        params = self.get_params(deep=False)
-        validate_parameters(params)
+    def _prepare(self, params, X, y, sample_weight, incremental, classes):
+        """Validate the data, build the network, its start and its state."""
         hidden_sizes = np.atleast_1d(self.hidden_layer_sizes).tolist()
         keep_probs = resolve_keep_probs(self.keep_prob, len(hidden_sizes))
         check_solver_options(params, keep_probs, incremental)
+        check_scoring_name(self, self.scoring, self.early_stopping)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
         X, y, targets = self._validate_input(X, y, incremental, first_pass, classes)
         X = X.tocsr() if sp.issparse(X) else X
+        check_keep_probs_invertible(keep_probs, self.input_keep_prob, X.dtype)
         weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         weights = self._target_weights(targets, weights, incremental, X.dtype)
         network = DenseNetwork(
@@ -199,85 +221,87 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self._output_activation(),
             X.dtype,
         )
-        if not first_pass:
+        random_state = check_random_state(self.random_state)
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
+        early_stopping = self.early_stopping and stochastic
+        if first_pass:
+            theta = network.initial_params(random_state)
+            state = FitState.fresh(early_stopping, stochastic)
+        else:
             network.check_continues(self.coefs_)
+            theta = network.pack(self.coefs_, self.intercepts_)
+            state = self._fit_state.continued(early_stopping, stochastic)
+        if not incremental or state.optimizer is None:
+            state.optimizer = make_optimizer(params, network.n_params, network.dtype)
+        self._install(network, theta, state, keep_probs)
         data = TrainingSet(X, targets, weights)
-        return _Prepared(first_pass, network, keep_probs, y, data)
+        return _Fit(network, theta, state, data, y, random_state, incremental)
+
+    def _install(self, network, theta, state, keep_probs):
+        """Make the estimator the model being trained: weights that are views
+        of ``theta``, the training-time settings prediction reads, the state."""
+        self.coefs_, self.intercepts_ = network.unpack(theta)
+        self.n_outputs_ = network.layer_sizes[-1]
+        self.n_layers_ = len(network.layer_sizes)
+        self.out_activation_ = network.output
+        self.hidden_activation_ = network.activation
+        self.keep_probs_ = keep_probs
+        self.input_keep_prob_ = float(self.input_keep_prob)
+        self._fit_state = state
 
     def _thread_limit(self):
         """Limit BLAS to ``n_threads`` threads for one call (None: as it is)."""
+        validate_parameters({"n_threads": self.n_threads})
         if self.n_threads is None:
             return contextlib.nullcontext()
         return threadpool_limits(limits=self.n_threads, user_api="blas")
 
-    def _train(self, prepared, incremental, given):
-        random_state = check_random_state(self.random_state)
-        network = prepared.network
+    def _solve(self, fit, params, given):
+        """Train ``fit.theta`` in place with the solver the parameters name;
+        ``given`` is the user's validation set, or None."""
+        network, data, state = fit.network, fit.data, fit.state
         stochastic = self.solver in _STOCHASTIC_SOLVERS
-        if prepared.first_pass:
-            theta = network.initial_params(random_state)
-            self.n_outputs_ = network.layer_sizes[-1]
-            self.n_layers_ = len(network.layer_sizes)
-            self.out_activation_ = network.output
-            state = FitState.fresh(self.early_stopping and stochastic)
-        else:
-            theta = network.pack(self.coefs_, self.intercepts_)
-            state = FitState.of(self)
-        self.coefs_, self.intercepts_ = network.unpack(theta)
-        data = prepared.data
         tasks = FitTasks.start(
             self,
             data.X,
-            prepared.y,
+            fit.y,
             data.sample_weight,
-            (1 if incremental else self.max_iter) + (not stochastic),
+            (1 if fit.incremental else params["max_iter"]) + (not stochastic),
             functools.partial(_fitted_attributes, network),
         )
         try:
             if stochastic:
-                self._fit_stochastic(
-                    prepared, theta, state, random_state, incremental, given, tasks
-                )
-            else:
-                penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
-                Y, weights = data.targets.dense(network.dtype), data.sample_weight
-                result = fit_lbfgs(
-                    network,
-                    theta,
-                    data.X,
-                    Y,
-                    weights,
-                    penalty,
-                    self,
-                    state.loss_curve,
+                solver = self._stochastic_solver(fit)
+                train, validation = self._split(fit, given)
+                solver.run(
+                    fit.theta,
+                    state,
+                    LoopSettings.of(params),
+                    train,
+                    validation,
+                    fit.random_state,
+                    fit.incremental,
                     tasks,
                 )
-                state.n_iter, state.loss = result.n_iter, result.loss
-                state.diverged = result.diverged
+            else:
+                fit_lbfgs(
+                    network,
+                    fit.theta,
+                    data.X,
+                    data.targets.dense(network.dtype),
+                    data.sample_weight,
+                    make_penalty(self.penalty, self.alpha, self.l1_ratio),
+                    LbfgsSettings.of(params),
+                    state,
+                    tasks,
+                )
         except BaseException:
             tasks.close()
             raise
-        state.store(self)
-        if state.diverged:  # the optimizer's state may be broken too
-            self.__dict__.pop("_optimizer", None)
+        if state.diverged:  # the optimizer's moments may be broken too
+            state.optimizer = None
             self.__dict__.pop("_engine", None)
-        tasks.close(theta)
-
-    def _fit_stochastic(
-        self, prepared, theta, state, random_state, incremental, given, tasks
-    ):
-        solver = self._stochastic_solver(
-            prepared.network, prepared.keep_probs, incremental
-        )
-        if solver.dropout is not None:
-            solver.dropout.reseed(random_state.randint(2**31 - 1))
-        data, validation = self._split(
-            prepared.y, prepared.data, state, random_state, given
-        )
-        settings = LoopSettings.of(vars(self))  # the parameters, stored verbatim
-        solver.run(
-            theta, state, settings, data, validation, random_state, incremental, tasks
-        )
+        tasks.close(fit.theta)
 
     def _score(self, output, validation, loss):
         """The validation score that early stopping watches (higher is better)."""
@@ -295,44 +319,40 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             scorer = check_scoring(self, scoring=self.scoring)
             return scorer(self, validation.X, validation.y, **weights)
 
-    def _split(self, y, data, state, random_state, given=None):
-        """The training set and the validation set: the ``given`` one, a split
-        of the training data, or None without early stopping."""
+    def _split(self, fit, given):
+        """The training set and the validation set: the user's (``given``), a
+        split of the training data, or None without early stopping."""
         if not self.early_stopping:
-            return data, None
-        if state.validation_scores is None:  # warm start of a fit without it
-            state.validation_scores, state.best_validation_score = [], -np.inf
-        if state.validation_loss_curve is None:
-            state.validation_loss_curve = []
+            return fit.data, None
         if given is not None:
-            return data, given
-        stratify = self._stratify(y, data.targets)
-        data, held_out = split_validation(
-            data, self.validation_fraction, stratify, random_state
+            return fit.data, given
+        stratify = self._stratify(fit.y, fit.data.targets)
+        train, held = split_validation(
+            fit.data, self.validation_fraction, stratify, fit.random_state
         )
-        return data, ValidationSet(
-            held_out.X,
-            self._validation_y(held_out.targets),
-            held_out.targets.dense(data.X.dtype),
-            held_out.sample_weight,
+        return train, ValidationSet(
+            held.X,
+            self._validation_y(held.targets),
+            held.targets.dense(fit.network.dtype),
+            held.sample_weight,
         )
 
-    def _stochastic_solver(self, network, keep_probs, incremental):
-        """The solver of the last call if it fits this one, else a new one."""
-        if not incremental or not hasattr(self, "_optimizer"):
-            dtype = network.dtype
-            self._optimizer = make_optimizer(vars(self), network.n_params, dtype)
+    def _stochastic_solver(self, fit):
+        """The solver of the last call if it fits this one, else a new one;
+        its dropout seeded from ``random_state`` for this call."""
         penalty = (self.penalty, self.alpha, self.l1_ratio)
         self._engine = reuse_or_build_solver(
             self.__dict__.get("_engine"),
-            network,
+            fit.network,
             penalty,
-            keep_probs,
-            self._optimizer,
+            self.keep_probs_,
             self._score,
-            self.input_keep_prob,
+            self.input_keep_prob_,
         )
-        return self._engine.solver
+        solver = self._engine.solver
+        if solver.dropout is not None:
+            solver.dropout.reseed(fit.random_state.randint(2**31 - 1))
+        return solver
 
     # ----------------------------------------------------------- prediction
 
@@ -387,7 +407,28 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def __setstate__(self, state):
         check_version(state, type(self).__name__, _version())
-        super().__setstate__(state)
+        super().__setstate__(_from_0_1(state))
+
+
+for _attribute, _field in STATE_ATTRIBUTES.items():
+    setattr(BaseDenseNet, _attribute, StateAttribute(_attribute, _field))
+
+
+def _from_0_1(state):
+    """A 0.1 pickle's attributes in 0.2's places: the loop state into a
+    FitState, the training-time settings frozen from the parameters."""
+    if "coefs_" not in state or "_fit_state" in state:
+        return state
+    fit_state = FitState()
+    for attribute, name in STATE_ATTRIBUTES.items():
+        if attribute in state:
+            setattr(fit_state, name, state.pop(attribute))
+    n_hidden = len(state["coefs_"]) - 1
+    state["_fit_state"] = fit_state
+    state["keep_probs_"] = resolve_keep_probs(state["keep_prob"], n_hidden)
+    state["input_keep_prob_"] = float(state["input_keep_prob"])
+    state["hidden_activation_"] = state["activation"]
+    return state
 
 
 def _fitted_attributes(network, theta):

@@ -197,8 +197,21 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         elif not hasattr(self, "classes_"):
             self._set_partial_fit_classes(y, classes)
         else:
+            self._check_target_kind(y)
             self._check_known_classes(y, classes)
         return X, y, self._targets(y)
+
+    def _check_target_kind(self, y):
+        """Refuse labels of another kind than the model's (an indicator matrix
+        for a binary or multiclass model, or the reverse)."""
+        fitted = self._label_binarizer.y_type_
+        given = type_of_target(y)
+        if (fitted == "multilabel-indicator") != (given == "multilabel-indicator"):
+            raise ValueError(
+                f"y is a {given!r} target, but the model was fitted on a "
+                f"{fitted!r} target: pass labels of the same kind, or refit "
+                "with warm_start=False."
+            )
 
     def _targets(self, y):
         """Class codes (or the multilabel indicator) of the labels ``y``."""
@@ -295,7 +308,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             return self.classes_[targets.values]
         return targets.values
 
-    def _validation_targets(self, y_val, dtype):
+    def _validation_targets(self, y_val, dtype, targets):
         with errors_name("y_val"):
             y_val = check_array(y_val, ensure_2d=False, dtype=None)
             if y_val.ndim == 2 and y_val.shape[1] == 1:

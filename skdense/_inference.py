@@ -20,6 +20,7 @@ the row stands, which OpenBLAS and MKL do; the test suite checks it.)
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
+import os
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -29,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._dropout import RowKeyedDropout, has_dropout
 from ._network import DenseNetwork
-from ._params import Interval, RandomStateLike, resolve_keep_probs, validate_parameters
+from ._params import Interval, RandomStateLike, validate_parameters
 
 PREDICT_CHUNK = 2048
 _MC_CHUNK_ELEMENTS = 2**17  # stacked activations per chunk (measured)
@@ -42,20 +43,40 @@ def fitted_network(estimator):
     coefs = estimator.coefs_
     layer_sizes = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
     network = DenseNetwork(
-        layer_sizes, estimator.activation, estimator.out_activation_, coefs[0].dtype
+        layer_sizes,
+        estimator.hidden_activation_,
+        estimator.out_activation_,
+        coefs[0].dtype,
     )
     return network, coefs, estimator.intercepts_
 
 
-def check_has_dropout(keep_probs, input_keep, keep_prob):
+def check_has_dropout(keep_probs, input_keep):
     """Refuse Monte-Carlo dropout for a model trained without dropout."""
     if not has_dropout(keep_probs, input_keep):
         raise ValueError(
             "Monte-Carlo dropout (return_std=True, sample_y) needs a model "
-            f"trained with dropout, and this one has none (keep_prob={keep_prob!r}, "
-            f"input_keep_prob={input_keep!r}). Fit it with keep_prob < 1 (e.g. "
-            "0.8) to get uncertainty estimates."
+            f"trained with dropout, and this one was trained without (keep_probs_="
+            f"{keep_probs!r}, input_keep_prob_={input_keep!r}). Fit it with "
+            "keep_prob < 1 (e.g. 0.8) to get uncertainty estimates."
         )
+
+
+def check_memory(n_bytes, what):
+    """Refuse a prediction whose arrays would not fit in this machine's memory."""
+    available = _physical_memory()
+    if available is not None and n_bytes > available:
+        raise ValueError(
+            f"{what} would need {n_bytes / 2**30:,.1f} GiB, more than this "
+            f"machine's {available / 2**30:,.1f} GiB of memory."
+        )
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        return None
 
 
 def predict_in_chunks(network, coefs, intercepts, X, finish, n_columns):
@@ -126,17 +147,13 @@ class MonteCarlo:
         as ``GaussianProcessRegressor.sample_y`` advances it.
         """
         check_is_fitted(estimator)
-        keep_probs = resolve_keep_probs(estimator.keep_prob, len(estimator.coefs_) - 1)
-        input_keep = estimator.input_keep_prob
-        check_has_dropout(keep_probs, input_keep, estimator.keep_prob)
-        n_passes = estimator.mc_samples if n_passes is None else n_passes
+        keep_probs, input_keep = estimator.keep_probs_, estimator.input_keep_prob_
+        check_has_dropout(keep_probs, input_keep)
         validate_parameters(
-            {"n_samples": n_passes, "random_state": random_state},
-            {
-                "n_samples": Interval(Integral, 1, None),
-                "random_state": RandomStateLike(),
-            },
+            {"mc_samples": estimator.mc_samples, "random_state": estimator.random_state}
         )
+        _check_call_arguments(n_passes, random_state)
+        n_passes = estimator.mc_samples if n_passes is None else n_passes
         if random_state is None:
             seed = monte_carlo_seed(estimator.random_state)
         else:
@@ -146,11 +163,25 @@ class MonteCarlo:
             network, coefs, intercepts, keep_probs, input_keep, n_passes, seed, finish
         )
 
+    def check_fits_in_memory(self, n_rows, n_columns, every_pass):
+        """Refuse passes whose arrays would not fit in memory; ``every_pass``
+        when each pass of each row is kept (``sample_y``)."""
+        itemsize = self.network.dtype.itemsize
+        widths = sum(self.network.layer_sizes)
+        chunk = monte_carlo_chunk_rows(self.n_passes, self.coefs)
+        n_bytes = itemsize * self.n_passes * (chunk + 1) * widths
+        what = f"{self.n_passes:,} Monte-Carlo passes (mc_samples)"
+        if every_pass:
+            n_bytes += itemsize * n_rows * n_columns * self.n_passes
+            what = f"{self.n_passes:,} samples (n_samples) of {n_rows:,} rows"
+        check_memory(n_bytes, what)
+
     def mean_std(self, X, n_columns):
         """Mean and standard deviation of the passes, each ``(n_rows, n_columns)``.
 
         They are those of :meth:`samples` along its last axis, bit for bit.
         """
+        self.check_fits_in_memory(X.shape[0], n_columns, every_pass=False)
         mean = np.empty((X.shape[0], n_columns), dtype=self._dtype(X))
         std = np.empty_like(mean)
         for rows, samples in self._by_chunk(X):
@@ -160,6 +191,7 @@ class MonteCarlo:
 
     def samples(self, X, n_columns):
         """Every pass: an array of shape ``(n_rows, n_columns, n_passes)``."""
+        self.check_fits_in_memory(X.shape[0], n_columns, every_pass=True)
         out = np.empty((X.shape[0], n_columns, self.n_passes), dtype=self._dtype(X))
         for rows, samples in self._by_chunk(X):
             out[rows] = samples
@@ -199,6 +231,15 @@ class MonteCarlo:
             # Each row's passes contiguous: a reduction over them is the same
             # computation wherever the row stands.
             yield slice(start, start + rows.shape[0]), passes.transpose(1, 2, 0).copy()
+
+
+def _check_call_arguments(n_samples, random_state):
+    """Check ``sample_y``'s own ``n_samples`` and ``random_state``."""
+    validate_parameters(
+        {"random_state": random_state}, {"random_state": RandomStateLike()}
+    )
+    if n_samples is not None:
+        Interval(Integral, 1, None).check("n_samples", n_samples)
 
 
 def _stack_dropped_inputs(X, kept):

@@ -21,15 +21,23 @@ from ._training import warn_diverged
 _STOPPED_BY_CALLBACK = 99  # SciPy's status when the callback raised StopIteration
 
 
-@dataclass
-class LbfgsResult:
-    n_iter: int
-    loss: float
-    diverged: bool
+@dataclass(frozen=True)
+class LbfgsSettings:
+    """The estimator parameters that steer lbfgs."""
+
+    max_iter: int
+    max_fun: int
+    tol: float
+    verbose: bool
+
+    @classmethod
+    def of(cls, params):
+        """The settings among the estimator parameters ``params``."""
+        return cls(**{name: params[name] for name in cls.__dataclass_fields__})
 
 
 def fit_lbfgs(
-    network, theta, X, Y, sample_weight, penalty, settings, loss_curve, tasks=None
+    network, theta, X, Y, sample_weight, penalty, settings, state, tasks=None
 ):
     """Minimise the objective from ``theta`` (updated in place).
 
@@ -37,24 +45,22 @@ def fit_lbfgs(
     ----------
     network : DenseNetwork
     theta : ndarray of shape (n_params,)
-        Start; on return, the solution (or the start, if the run diverged).
+        Start; on return, the solution (or the start, if the run diverged;
+        or the last whole iteration, if the user interrupted it).
     X, Y, sample_weight :
         The whole training set; ``Y`` as a dense target matrix.
     penalty : Penalty
-    settings : object
-        With ``max_iter``, ``max_fun``, ``tol`` and ``verbose``.
-    loss_curve : list
-        The loss of each iteration is appended to it.
+    settings : LbfgsSettings
+    state : FitState
+        Its ``loss_curve`` gets the loss of each iteration; ``n_iter``,
+        ``loss`` and ``diverged`` are set.
     tasks : FitTasks or None
         The callbacks' tasks: one subtask per iteration. A callback that asks
         to stop ends the minimisation after that iteration.
-
-    Returns
-    -------
-    LbfgsResult
     """
     grad = np.empty_like(theta)
     start = theta.copy()
+    iterations = []  # the parameters at the end of each whole iteration
 
     def objective(flat):
         theta[...] = flat
@@ -68,17 +74,20 @@ def fit_lbfgs(
     iteration = [tasks.begin(start, "iteration")]
 
     def record(intermediate_result):
-        loss_curve.append(float(intermediate_result.fun))
+        x = intermediate_result.x.astype(theta.dtype)
+        state.loss_curve.append(float(intermediate_result.fun))
+        iterations[:] = [x]
         if settings.verbose:
-            print(f"Iteration {len(loss_curve)}, loss = {loss_curve[-1]:.8f}")
-        stop = tasks.end(iteration[0], intermediate_result.x.astype(theta.dtype))
+            print(
+                f"Iteration {len(state.loss_curve)}, loss = {state.loss_curve[-1]:.8f}"
+            )
+        stop = tasks.end(iteration[0], x)
         iteration[0] = None
         if stop:
             raise StopIteration
-        iteration[0] = tasks.begin(
-            intermediate_result.x.astype(theta.dtype), "iteration"
-        )
+        iteration[0] = tasks.begin(x, "iteration")
 
+    n_curve = len(state.loss_curve)
     try:
         result = scipy.optimize.minimize(
             objective,
@@ -92,22 +101,33 @@ def fit_lbfgs(
                 "gtol": settings.tol,
             },
         )
+    except KeyboardInterrupt:
+        theta[...] = iterations[0] if iterations else start
+        state.n_iter = len(state.loss_curve) - n_curve
+        state.loss = state.loss_curve[-1] if iterations else _loss(objective, start)
+        warnings.warn("Training interrupted by user.")
+        return
     finally:
         if iteration[0] is not None:  # begun, never run: an empty task
             tasks.end(iteration[0])
     theta[...] = result.x
-    n_iter = min(result.nit, settings.max_iter)
-    loss = float(result.fun)
-    if not np.isfinite(theta).all() or not np.isfinite(loss):
+    state.n_iter = min(result.nit, settings.max_iter)
+    state.loss = float(result.fun)
+    if not np.isfinite(theta).all() or not np.isfinite(state.loss):
         theta[...] = start
-        warn_diverged(n_iter + 1)
-        return LbfgsResult(n_iter, loss, diverged=True)
-    if result.status not in (0, _STOPPED_BY_CALLBACK):
+        state.loss = _loss(objective, start)
+        state.diverged = True
+        warn_diverged(state.n_iter + 1)
+    elif result.status not in (0, _STOPPED_BY_CALLBACK):
         warnings.warn(
-            f"lbfgs failed to converge after {n_iter} iteration(s) "
+            f"lbfgs failed to converge after {state.n_iter} iteration(s) "
             f"(status={result.status}): {result.message}. Increase max_iter "
             f"(now {settings.max_iter}) or max_fun (now {settings.max_fun}), or "
             "scale the data.",
             ConvergenceWarning,
         )
-    return LbfgsResult(n_iter, loss, diverged=False)
+
+
+def _loss(objective, theta):
+    """The objective at ``theta`` (finite, since training started there)."""
+    return float(objective(theta.copy())[0])

@@ -14,6 +14,7 @@ __all__ = ["SKOPS_TRUSTED_TYPES", "InconsistentVersionWarning"]
 #: saved before (tests/test_persistence.py guards the list).
 SKOPS_TRUSTED_TYPES = [
     "skdense._classifier.DenseNetClassifier",
+    "skdense._fit_state.FitState",
     "skdense._optimizers.AdamOptimizer",
     "skdense._optimizers.SGDOptimizer",
     "skdense._regressor.DenseNetRegressor",

@@ -183,6 +183,11 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         X, y = validate_X_y(self, X, y, reset, multi_output=True, y_numeric=True)
         with errors_name("y"):
             Y = np.asarray(y, dtype=X.dtype).reshape(len(y), -1)
+        if not np.isfinite(Y).all():
+            raise ValueError(
+                "y: targets must be finite numbers; got NaN, infinity or None "
+                f"(or a value too large for {X.dtype})."
+            )
         if self.loss == "poisson" and (Y < 0).any():
             raise ValueError(
                 "loss='poisson' needs targets y >= 0; got negative values such as "
@@ -193,13 +198,13 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
 
-    def _validation_targets(self, y_val, dtype):
+    def _validation_targets(self, y_val, dtype, targets):
         with errors_name("y_val"):
             y_val = check_array(y_val, ensure_2d=False, dtype="numeric")
             Y_val = np.asarray(y_val, dtype=dtype).reshape(len(y_val), -1)
-        if Y_val.shape[1] != self.n_outputs_:
+        if Y_val.shape[1] != targets.n_outputs:
             raise ValueError(
-                f"y_val has {Y_val.shape[1]} target(s); y has {self.n_outputs_}."
+                f"y_val has {Y_val.shape[1]} target(s); y has {targets.n_outputs}."
             )
         if self.loss == "poisson" and (Y_val < 0).any():
             raise ValueError("y_val: loss='poisson' needs targets >= 0.")

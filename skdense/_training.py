@@ -1,13 +1,12 @@
 """The stochastic solver: it owns a fit's loop state and runs epochs of batches.
 
 The estimator validates the data, builds a :class:`StochasticSolver` (network,
-optimizer, penalty, dropout and the work buffers of the batch loop) and hands
-it a :class:`FitState` holding what the loop counts and remembers: epochs,
-samples seen, the loss curve, the best loss or validation score, the epochs
-without improvement. After :meth:`StochasticSolver.run` the estimator copies
-that state back into its fitted attributes. The solver itself is reused by
-consecutive ``partial_fit`` calls, so a stream of small blocks pays for its
-buffers once; it is never pickled.
+penalty, dropout and the work buffers of the batch loop) and hands it the
+:class:`~skdense._fit_state.FitState` to train on, the optimizer included, and
+the few :class:`LoopSettings` that steer the epochs. The state is the
+estimator's own (its fitted attributes are read from it): nothing is copied
+back. The solver itself is reused by consecutive ``partial_fit`` calls, so a
+stream of small blocks pays for its buffers once; it is never pickled.
 
 Which weights a run ends with:
 
@@ -16,8 +15,11 @@ Which weights a run ends with:
   start of the epoch with the lowest loss, or the best validation weights);
 - if the user interrupts it (``KeyboardInterrupt``), the weights at the end of
   the last whole epoch, with the optimizer's state of that moment, so that
-  ``n_iter_``, ``loss_curve_`` and the weights agree (or, with a validation
-  set, the best validation weights).
+  ``n_iter_``, ``loss_curve_``, ``validation_scores_`` and the weights agree
+  (or, with a validation set, the best validation weights).
+
+A minibatch whose sample weights are all 0 carries no information: it takes
+no step, and its rows do not count in the epoch's mean loss.
 """
 
 # Authors: The skdense developers
@@ -25,7 +27,7 @@ Which weights a run ends with:
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -62,65 +64,6 @@ class ValidationSet:
     sample_weight: object = None
 
 
-@dataclass
-class FitState:
-    """What the epoch loop counts and remembers across epochs and calls."""
-
-    n_iter: int = 0
-    t: int = 0
-    loss: float = None
-    loss_curve: list = field(default_factory=list)
-    best_loss: float = np.inf
-    validation_scores: list = None
-    best_validation_score: float = None
-    validation_loss_curve: list = None
-    no_improvement_count: int = 0
-    diverged: bool = False
-
-    @classmethod
-    def fresh(cls, early_stopping):
-        if early_stopping:
-            return cls(
-                best_loss=None,
-                validation_scores=[],
-                best_validation_score=-np.inf,
-                validation_loss_curve=[],
-            )
-        return cls()
-
-    @classmethod
-    def of(cls, estimator):
-        """The state kept in a fitted estimator's attributes.
-
-        Attributes set by hand (as scikit-learn's own tests do) may be few;
-        the missing ones take their fresh values.
-        """
-        state = cls()
-        for attribute, name in _ESTIMATOR_ATTRIBUTES.items():
-            setattr(state, name, getattr(estimator, attribute, getattr(state, name)))
-        return state
-
-    def store(self, estimator):
-        """Copy the state into the estimator's fitted attributes."""
-        for attribute, name in _ESTIMATOR_ATTRIBUTES.items():
-            setattr(estimator, attribute, getattr(self, name))
-        if self.loss is not None:
-            estimator.loss_ = self.loss
-
-
-# Fitted attribute of the estimator -> FitState field (MLP's names).
-_ESTIMATOR_ATTRIBUTES = {
-    "n_iter_": "n_iter",
-    "t_": "t",
-    "loss_curve_": "loss_curve",
-    "best_loss_": "best_loss",
-    "validation_scores_": "validation_scores",
-    "best_validation_score_": "best_validation_score",
-    "validation_loss_curve_": "validation_loss_curve",
-    "_no_improvement_count": "no_improvement_count",
-}
-
-
 @dataclass(frozen=True)
 class LoopSettings:
     """The estimator parameters that steer the epoch loop."""
@@ -152,7 +95,14 @@ def split_validation(train, fraction, stratify, random_state):
             "The validation set is too small: increase validation_fraction "
             f"(got {fraction}) or the size of the dataset."
         )
-    return _subset(train, train_rows), _subset(train, valid_rows)
+    kept = _subset(train, train_rows)
+    if kept.sample_weight is not None and not kept.sample_weight.any():
+        raise ValueError(
+            "Every sample left for training after the validation split has "
+            "sample_weight 0: nothing would be learnt. Pass your own X_val and "
+            "y_val, or give more samples a weight."
+        )
+    return kept, _subset(train, valid_rows)
 
 
 def _subset(data, rows):
@@ -180,7 +130,8 @@ class BatchLoop:
     ----------
     network : DenseNetwork
     penalty : Penalty
-    optimizer : BaseOptimizer
+    optimizer : BaseOptimizer or None
+        Takes the steps; the solver sets the optimizer of each run.
     dropout : RowKeyedDropout or None
     """
 
@@ -204,19 +155,23 @@ class BatchLoop:
         (non-finite loss or weights) and reported once, clearly, by the solver.
         """
         n_samples = len(data)
-        total = 0.0
+        total, counted = 0.0, n_samples
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n_samples, batch_size):
                 rows = slice(start, start + batch_size)
                 if order is not None:
                     rows = order[rows]
                 batch_loss = self._train_batch(theta, data, rows, epoch_key)
+                n_rows = min(start + batch_size, n_samples) - start
+                if batch_loss is None:  # all weights 0: no step, no loss
+                    counted -= n_rows
+                    continue
                 if not np.isfinite(batch_loss):
                     return None
-                total += batch_loss * (min(start + batch_size, n_samples) - start)
+                total += batch_loss * n_rows
             if not np.isfinite(theta).all():
                 return None
-        return total / n_samples
+        return total / counted
 
     def _rows(self, name, array, rows):
         """``array[rows]``, gathered into a reused buffer when ``array`` is dense."""
@@ -234,6 +189,8 @@ class BatchLoop:
         weights = None
         if data.sample_weight is not None:
             weights = self._rows("weights", data.sample_weight, rows)
+            if not weights.any():
+                return None
         masks = None
         if self.dropout is not None:
             keys = data.keys[rows]
@@ -261,8 +218,6 @@ class StochasticSolver:
     ----------
     network : DenseNetwork
     penalty : Penalty
-    optimizer : BaseOptimizer
-        Updated in place; the estimator keeps it between calls.
     dropout : RowKeyedDropout or None
     scorer : callable or None
         ``scorer(output, validation, loss)``: the validation score (higher is
@@ -270,12 +225,11 @@ class StochasticSolver:
         :class:`ValidationSet` whose loss (penalty excluded) is ``loss``.
     """
 
-    def __init__(self, network, penalty, optimizer, dropout, scorer=None):
+    def __init__(self, network, penalty, dropout, scorer=None):
         self.network = network
-        self.optimizer = optimizer
         self.dropout = dropout
         self.scorer = scorer
-        self.batches = BatchLoop(network, penalty, optimizer, dropout)
+        self.batches = BatchLoop(network, penalty, None, dropout)
 
     def run(
         self,
@@ -290,24 +244,26 @@ class StochasticSolver:
     ):
         """Train ``theta`` in place for up to ``settings.max_iter`` epochs.
 
+        ``state``: the :class:`~skdense._fit_state.FitState` to record the
+        epochs in; its optimizer takes the steps.
         ``once``: a single epoch (``partial_fit``), without the max_iter warning.
         ``tasks``: the :class:`~skdense._callbacks.FitTasks` of the callbacks,
         one subtask per epoch; a callback that asks to stop ends the fit.
         """
         tasks = NoTasks() if tasks is None else tasks
+        optimizer = self.batches.optimizer = state.optimizer
         self.batches.prepare(train)
         batch_size = _batch_size(settings.batch_size, len(train))
         order = np.arange(len(train)) if settings.shuffle else None
         # With a validation set, the best validation weights; otherwise the start
         # of the epoch with the lowest loss (used only if training diverges).
         fallback, lowest_loss = theta.copy(), np.inf
-        epoch_start, optimizer_start = fallback, self.optimizer.snapshot()
+        unfinished = None  # (weights, optimizer) at the start of an epoch under way
         state.n_iter = 0
         try:
             for _ in range(settings.max_iter):
                 started = time.perf_counter()
-                epoch_start = theta.copy()
-                optimizer_start = self.optimizer.snapshot()
+                unfinished = theta.copy(), optimizer.snapshot()
                 with tasks.subtask(theta) as task:
                     if order is not None:
                         random_state.shuffle(order)
@@ -318,18 +274,22 @@ class StochasticSolver:
                     )
                     if loss is None:
                         theta[...] = fallback
+                        unfinished = None
                         state.diverged = True
                         warn_diverged(state.n_iter + 1)
-                    else:
-                        if validation is None and loss < lowest_loss:
-                            fallback, lowest_loss = epoch_start, loss
-                        if self._end_epoch(
-                            theta, state, settings, validation, loss, len(train)
-                        ):
-                            fallback[...] = theta
-                        _print_progress(state, settings, time.perf_counter() - started)
-                        self.optimizer.iteration_ends(state.t)
-                if state.diverged or task.stop:
+                        break
+                    score, validation_loss = self._validate(theta, validation)
+                    if validation is None and loss < lowest_loss:
+                        fallback, lowest_loss = unfinished[0], loss
+                    new_best = state.record_epoch(
+                        loss, len(train), settings.tol, score, validation_loss
+                    )
+                    optimizer.iteration_ends(state.t)
+                    unfinished = None
+                    if new_best:
+                        fallback[...] = theta
+                    _print_progress(state, settings, time.perf_counter() - started)
+                if task.stop:
                     break
                 if self._should_stop(state, settings, validation) or once:
                     break
@@ -341,36 +301,24 @@ class StochasticSolver:
                         ConvergenceWarning,
                     )
         except KeyboardInterrupt:
-            theta[...] = epoch_start
-            self.optimizer.restore(optimizer_start)
+            if unfinished is not None:
+                theta[...] = unfinished[0]
+                optimizer.restore(unfinished[1])
             warnings.warn("Training interrupted by user.")
         if validation is not None:
             theta[...] = fallback
 
-    def _end_epoch(self, theta, state, settings, validation, loss, n_samples):
-        """Record the epoch; True if its weights are a new best validation score."""
-        state.n_iter += 1
-        state.t += n_samples
-        state.loss = loss
-        state.loss_curve.append(loss)
-        new_best = False
-        if validation is not None:
-            coefs, intercepts = self.network.unpack(theta)
-            logits = self.network.logits(coefs, intercepts, validation.X)
-            validation_loss, output = self.network.data_loss(
-                logits, validation.Y, validation.sample_weight
-            )
-            state.validation_loss_curve.append(validation_loss)
-            score = self.scorer(output, validation, validation_loss)
-            state.validation_scores.append(score)
-            improved = score >= state.best_validation_score + settings.tol
-            new_best = score > state.best_validation_score
-            state.best_validation_score = max(score, state.best_validation_score)
-        else:
-            improved = loss <= state.best_loss - settings.tol
-            state.best_loss = min(state.best_loss, loss)
-        state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-        return new_best
+    def _validate(self, theta, validation):
+        """The score and loss (penalty excluded) of ``theta`` on ``validation``,
+        or ``(None, None)`` without a validation set."""
+        if validation is None:
+            return None, None
+        coefs, intercepts = self.network.unpack(theta)
+        logits = self.network.logits(coefs, intercepts, validation.X)
+        validation_loss, output = self.network.data_loss(
+            logits, validation.Y, validation.sample_weight
+        )
+        return self.scorer(output, validation, validation_loss), validation_loss
 
     def _should_stop(self, state, settings, validation):
         if state.no_improvement_count <= settings.n_iter_no_change:
@@ -380,7 +328,7 @@ class StochasticSolver:
             f"{watched} did not improve more than tol={settings.tol:f} for "
             f"{settings.n_iter_no_change} consecutive epochs."
         )
-        if self.optimizer.trigger_stopping(message, settings.verbose):
+        if self.batches.optimizer.trigger_stopping(message, settings.verbose):
             return True
         state.no_improvement_count = 0
         return False
@@ -415,14 +363,12 @@ class Engine:
     solver: StochasticSolver
 
 
-def reuse_or_build_solver(
-    engine, network, penalty, keep_probs, optimizer, scorer, input_keep=1.0
-):
+def reuse_or_build_solver(engine, network, penalty, keep_probs, scorer, input_keep=1.0):
     """``engine`` if its solver fits this call, else an :class:`Engine` anew.
 
     ``partial_fit`` on block after block reuses one solver: its network,
     buffers and batch loop are built once. ``penalty`` is the estimator's
-    ``(penalty, alpha, l1_ratio)``; ``optimizer`` is kept by the estimator.
+    ``(penalty, alpha, l1_ratio)``.
     """
     key = (
         *network.layer_sizes,
@@ -432,15 +378,13 @@ def reuse_or_build_solver(
         *penalty,
         *keep_probs,
         input_keep,
-        id(optimizer),
     )
     if engine is not None and engine.key == key:
+        engine.solver.scorer = scorer
         return engine
     dropout = None
     if has_dropout(keep_probs, input_keep):
         sizes = network.layer_sizes
         dropout = RowKeyedDropout(keep_probs, sizes[1:-1], 0, input_keep, sizes[0])
-    solver = StochasticSolver(
-        network, make_penalty(*penalty), optimizer, dropout, scorer
-    )
+    solver = StochasticSolver(network, make_penalty(*penalty), dropout, scorer)
     return Engine(key, solver)

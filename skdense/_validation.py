@@ -6,6 +6,7 @@
 import contextlib
 
 import numpy as np
+from sklearn.metrics import check_scoring
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -55,7 +56,44 @@ def check_sample_weight(sample_weight, n_samples, dtype):
         )
     if not weights.any():
         raise ValueError("sample_weight must not be all zero: no sample has weight.")
+    tiny = np.finfo(weights.dtype).tiny
+    subnormal = weights[(weights > 0) & (weights < tiny)]
+    if len(subnormal):
+        raise ValueError(
+            f"sample_weight has values in (0, {tiny:g}), below the smallest normal "
+            f"{weights.dtype} number, such as {subnormal[0]!r}: "
+            "the penalty is divided by the sum of the weights, which would "
+            "overflow. Scale the weights up (only their ratios and the penalty's "
+            "size relative to their sum matter)."
+        )
     return weights
+
+
+def check_keep_probs_invertible(keep_probs, input_keep, dtype):
+    """Refuse keep probabilities whose inverse (dropout's scale) is not finite
+    in ``dtype``."""
+    largest = np.finfo(dtype).max
+    for name, keep in [("keep_prob", p) for p in keep_probs] + [
+        ("input_keep_prob", input_keep)
+    ]:
+        if keep * largest < 1:
+            raise ValueError(
+                f"{name}={keep!r} is too small for {np.dtype(dtype)} data: "
+                f"dropout scales kept units by 1 / {name}, which overflows. Use "
+                f"a {name} above {1 / largest:g}."
+            )
+
+
+def check_scoring_name(estimator, scoring, early_stopping):
+    """Refuse a ``scoring`` that scikit-learn does not know, before training."""
+    if early_stopping and isinstance(scoring, str) and scoring != "loss":
+        try:
+            check_scoring(estimator, scoring=scoring)
+        except ValueError as error:
+            raise ValueError(
+                f"scoring={scoring!r} is neither 'loss' nor a scorer name "
+                f"scikit-learn knows: {error}"
+            ) from None
 
 
 def validate_X(estimator, X):
@@ -100,17 +138,18 @@ def validate_held_out_X(estimator, X_val, dtype):
     return X_val.tocsr() if hasattr(X_val, "tocsr") else X_val
 
 
-def held_out_set(estimator, held_out, dtype):
+def held_out_set(estimator, held_out, data):
     """The user's ``(X_val, y_val, sample_weight_val)`` as a ValidationSet, or
-    None when none of the three is given."""
+    None when none of the three is given; ``data`` is the TrainingSet."""
     from ._training import ValidationSet
 
     if held_out is None or all(part is None for part in held_out):
         return None
     X_val, y_val, sample_weight_val = held_out
     check_validation_arguments(X_val, y_val, estimator.early_stopping, estimator.solver)
+    dtype = data.X.dtype
     X_val = validate_held_out_X(estimator, X_val, dtype)
-    y_val, Y_val = estimator._validation_targets(y_val, dtype)
+    y_val, Y_val = estimator._validation_targets(y_val, dtype, data.targets)
     with errors_name("y_val"):
         check_consistent_length(X_val, y_val)
     with errors_name("sample_weight_val"):

@@ -144,7 +144,7 @@ def _forward_pass(scope, operator, container, output_name):
     for layer, (coef, intercept) in enumerate(zip(model.coefs_, model.intercepts_)):
         last = layer == n_layers - 1
         values = _dense_layer(scope, container, values, coef, intercept, proto_dtype)
-        activation = model.out_activation_ if last else model.activation
+        activation = model.out_activation_ if last else model.hidden_activation_
         output = output_name if last else scope.get_unique_variable_name("activations")
         container.add_node(
             _ONNX_ACTIVATIONS[activation],

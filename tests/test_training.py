@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
@@ -16,9 +17,9 @@ from skdense._network import DenseNetwork
 from skdense._optimizers import AdamOptimizer, SGDOptimizer
 from skdense._penalties import make_penalty
 from skdense._targets import Targets
+from skdense._fit_state import FitState
 from skdense._training import (
     BatchLoop,
-    FitState,
     LoopSettings,
     StochasticSolver,
     TrainingSet,
@@ -50,11 +51,17 @@ def _solver(dropout=False, scorer=None, optimizer="adam"):
             network.n_params, np.float64, 0.1, "adaptive", 0.9, True, 0.5
         )
     masks = RowKeyedDropout([0.7], [8], seed=3) if dropout else None
-    solver = StochasticSolver(
-        network, make_penalty("l2", 1e-3, 0.5), opt, masks, scorer
-    )
+    solver = StochasticSolver(network, make_penalty("l2", 1e-3, 0.5), masks, scorer)
+    solver.batches.optimizer = opt  # the optimizer _state hands each run
     theta = network.initial_params(np.random.RandomState(0))
     return solver, theta
+
+
+def _state(solver, early_stopping=False):
+    """A fresh FitState whose optimizer is the one ``_solver`` made."""
+    state = FitState.fresh(early_stopping)
+    state.optimizer = solver.batches.optimizer
+    return state
 
 
 def _settings(**changes):
@@ -73,7 +80,7 @@ def test_run_trains_and_records_the_loop_state():
     X, targets = _problem()
     solver, theta = _solver()
     start = theta.copy()
-    state = FitState.fresh(early_stopping=False)
+    state = _state(solver, False)
     solver.run(
         theta,
         state,
@@ -87,13 +94,13 @@ def test_run_trains_and_records_the_loop_state():
     assert state.loss_curve[-1] < state.loss_curve[0]
     assert state.best_loss == min(state.loss_curve)
     assert not np.array_equal(theta, start)
-    assert solver.optimizer.t == 5 * 4  # 4 batches of 16 rows per epoch
+    assert solver.batches.optimizer.t == 5 * 4  # 4 batches of 16 rows per epoch
 
 
 def test_state_continues_across_runs_and_once_runs_one_epoch():
     X, targets = _problem()
     solver, theta = _solver()
-    state = FitState.fresh(early_stopping=False)
+    state = _state(solver, False)
     data = TrainingSet(X, targets)
     for _ in range(3):
         solver.run(
@@ -136,7 +143,7 @@ def test_batch_loop_reports_divergence_as_none():
 def test_divergence_restores_the_lowest_loss_epoch_and_flags_the_state():
     X, targets = _problem()
     solver, theta = _solver()
-    state = FitState.fresh(early_stopping=False)
+    state = _state(solver, False)
     data = TrainingSet(X, targets)
     solver.run(
         theta, state, _settings(max_iter=2), data, None, np.random.RandomState(0)
@@ -168,7 +175,7 @@ def test_early_stopping_keeps_the_best_scored_weights():
         return score
 
     solver, solver_theta = _solver(scorer=scorer)
-    state = FitState.fresh(early_stopping=True)
+    state = _state(solver, True)
     validation = ValidationSet(
         X[:10], targets.values[:10], targets.subset(slice(0, 10)).dense(float)
     )
@@ -261,7 +268,7 @@ def test_partial_fit_reuses_one_engine_and_never_pickles_it():
     buffers = dict(solver.batches._buffers._arrays)
     model.partial_fit(X[200:], y[200:])
     assert model._engine.solver is solver
-    assert solver.optimizer is model._optimizer
+    assert solver.batches.optimizer is model._optimizer
     for name, array in solver.batches._buffers._arrays.items():
         assert array is buffers[name], name  # no reallocation
     assert "_engine" not in model.__getstate__()
@@ -272,9 +279,9 @@ def test_partial_fit_reuses_one_engine_and_never_pickles_it():
     np.testing.assert_array_equal(restored.coefs_[0], model.coefs_[0])
 
 
-def test_a_changed_parameter_or_a_new_fit_builds_a_new_engine():
+def test_a_changed_parameter_builds_a_new_engine_and_a_reused_one_fits_alike():
     X, y = make_classification(n_samples=100, n_features=6, random_state=0)
-    model = DenseNetClassifier(hidden_layer_sizes=(8,), random_state=0)
+    model = DenseNetClassifier(hidden_layer_sizes=(8,), keep_prob=0.7, random_state=0)
     model.partial_fit(X, y, classes=[0, 1])
     first = model._engine.solver
     model.set_params(alpha=0.5).partial_fit(X, y)
@@ -283,7 +290,11 @@ def test_a_changed_parameter_or_a_new_fit_builds_a_new_engine():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.set_params(max_iter=2).fit(X, y)
-    assert model._engine.solver is not second
+        fresh = clone(model).fit(X, y)
+    assert model._engine.solver is second  # same layers, penalty and dropout
+    for ours, theirs in zip(model.coefs_, fresh.coefs_):
+        np.testing.assert_array_equal(ours, theirs)
+    assert model.loss_curve_ == fresh.loss_curve_
 
 
 def _scripted(solver, losses):
@@ -296,7 +307,7 @@ def test_training_loss_tolerance_and_stop_message(capsys):
     solver, theta = _solver()
     # best 1.0; 0.9 is exactly tol=0.1 better (an improvement); 0.85 is not.
     _scripted(solver, [1.0, 0.9, 0.85, 0.84, 0.83, 0.82])
-    state = FitState.fresh(early_stopping=False)
+    state = _state(solver, False)
     X, targets = _problem()
     settings = _settings(max_iter=6, tol=0.1, n_iter_no_change=2, verbose=True)
     solver.run(
@@ -318,7 +329,7 @@ def test_validation_tolerance_new_best_and_progress_line(capsys):
     scores = iter([0.5, 0.6, 0.6, 0.65])
     solver, theta = _solver(scorer=lambda output, validation, loss: next(scores))
     _scripted(solver, [1.0, 0.9, 0.8, 0.7])
-    state = FitState.fresh(early_stopping=True)
+    state = _state(solver, True)
     X, targets = _problem()
     settings = _settings(max_iter=4, tol=0.1, n_iter_no_change=5, verbose=True)
     validation = ValidationSet(
@@ -344,7 +355,7 @@ def test_validation_tolerance_new_best_and_progress_line(capsys):
 def test_validation_stop_message_names_the_validation_score(capsys):
     solver, theta = _solver(scorer=lambda output, validation, loss: 0.5)
     _scripted(solver, [1.0] * 5)
-    state = FitState.fresh(early_stopping=True)
+    state = _state(solver, True)
     X, targets = _problem()
     solver.run(
         theta,
@@ -365,7 +376,7 @@ def test_validation_stop_message_names_the_validation_score(capsys):
 def test_max_iter_warning_and_adaptive_rate_keep_going():
     solver, theta = _solver(optimizer="sgd")  # adaptive: divides instead of stopping
     _scripted(solver, [1.0] * 6)
-    state = FitState.fresh(early_stopping=False)
+    state = _state(solver, False)
     X, targets = _problem()
     message = r"Maximum iterations \(6\) reached and the optimization hasn't converged"
     with pytest.warns(ConvergenceWarning, match=message) as caught:
@@ -378,8 +389,9 @@ def test_max_iter_warning_and_adaptive_rate_keep_going():
             np.random.RandomState(0),
         )
     assert len(caught) == 1
-    assert state.n_iter == 6 and solver.optimizer.learning_rate == pytest.approx(
-        0.1 / 25
+    assert (
+        state.n_iter == 6
+        and solver.batches.optimizer.learning_rate == pytest.approx(0.1 / 25)
     )
     assert state.no_improvement_count == 1
 
@@ -396,7 +408,7 @@ def test_divergence_message_says_what_was_kept():
     with pytest.warns(ConvergenceWarning, match=message):
         solver.run(
             theta,
-            FitState(),
+            _state(solver),
             _settings(),
             TrainingSet(X, targets),
             None,
@@ -488,7 +500,7 @@ def test_no_shuffle_runs_batches_in_order_and_batch_size_is_clipped():
     ):
         solver.run(
             theta,
-            FitState(),
+            _state(solver),
             _settings(max_iter=1, batch_size=50, shuffle=False),
             TrainingSet(X, targets),
             None,
@@ -498,7 +510,7 @@ def test_no_shuffle_runs_batches_in_order_and_batch_size_is_clipped():
     seen.clear()
     solver.run(
         theta,
-        FitState(),
+        _state(solver),
         _settings(max_iter=1, batch_size="auto", shuffle=False),
         TrainingSet(np.vstack([X] * 8), targets.subset(np.tile(np.arange(30), 8))),
         None,
@@ -508,7 +520,7 @@ def test_no_shuffle_runs_batches_in_order_and_batch_size_is_clipped():
     seen.clear()
     solver.run(
         theta,
-        FitState(),
+        _state(solver),
         _settings(max_iter=1, batch_size=1, shuffle=True),
         TrainingSet(X[:3], targets.subset(slice(0, 3))),
         None,
@@ -519,32 +531,17 @@ def test_no_shuffle_runs_batches_in_order_and_batch_size_is_clipped():
 
 def test_reuse_or_build_solver_draws_dropout_only_when_asked():
     network = DenseNetwork([3, 4, 2], "relu", "softmax", np.float64)
-    optimizer = AdamOptimizer(network.n_params, np.float64, 0.01, 0.9, 0.999, 1e-8)
-    plain = reuse_or_build_solver(
-        None, network, ("l2", 0.1, 0.5), [1.0], optimizer, None
-    )
+    plain = reuse_or_build_solver(None, network, ("l2", 0.1, 0.5), [1.0], None)
     assert plain.solver.dropout is None and plain.solver.batches.dropout is None
-    dropped = reuse_or_build_solver(
-        plain, network, ("l2", 0.1, 0.5), [0.5], optimizer, None
-    )
+    dropped = reuse_or_build_solver(plain, network, ("l2", 0.1, 0.5), [0.5], None)
     assert dropped is not plain
     assert dropped.solver.batches.dropout is dropped.solver.dropout is not None
     assert dropped.solver.batches.penalty.l2_strength == 0.1
     linear = DenseNetwork([3, 2], "relu", "softmax", np.float64)
     assert (
-        reuse_or_build_solver(
-            None, linear, (None, 0, 0), [], optimizer, None
-        ).solver.dropout
+        reuse_or_build_solver(None, linear, (None, 0, 0), [], None).solver.dropout
         is None
     )
-
-
-def test_state_of_an_estimator_with_few_attributes_takes_fresh_values():
-    class Bare:
-        n_iter_ = 3
-
-    state = FitState.of(Bare())
-    assert state.n_iter == 3 and state.best_loss == np.inf and state.loss_curve == []
 
 
 def test_split_validation_of_sparse_data_and_the_smallest_split():
@@ -561,11 +558,11 @@ def test_invscaling_rate_follows_the_samples_seen():
     X, targets = _problem(n_samples=40)
     network = DenseNetwork([5, 8, 3], "relu", "softmax", np.float64)
     sgd = SGDOptimizer(network.n_params, np.float64, 0.1, "invscaling", 0.9, True, 0.5)
-    solver = StochasticSolver(network, make_penalty(None, 0, 0), sgd, None)
+    solver = StochasticSolver(network, make_penalty(None, 0, 0), None)
     theta = network.initial_params(np.random.RandomState(0))
     solver.run(
         theta,
-        FitState(),
+        FitState(optimizer=sgd),
         _settings(max_iter=3),
         TrainingSet(X, targets),
         None,
@@ -582,7 +579,7 @@ def test_a_batch_as_large_as_the_data_is_no_warning():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a subclass of it
         solver.run(
             theta,
-            FitState(),
+            _state(solver),
             _settings(max_iter=1, batch_size=30),
             TrainingSet(X, targets),
             None,
@@ -601,7 +598,7 @@ def test_interrupt_message_is_mlps():
     with pytest.warns(UserWarning, match=r"^Training interrupted by user\.$"):
         solver.run(
             theta,
-            FitState(),
+            _state(solver),
             _settings(),
             TrainingSet(X, targets),
             None,
@@ -611,9 +608,8 @@ def test_interrupt_message_is_mlps():
 
 def test_solver_for_input_dropout_knows_the_features():
     network = DenseNetwork([3, 4, 2], "relu", "softmax", np.float64)
-    optimizer = AdamOptimizer(network.n_params, np.float64, 0.01, 0.9, 0.999, 1e-8)
     engine = reuse_or_build_solver(
-        None, network, ("l2", 0.1, 0.5), [1.0], optimizer, None, input_keep=0.8
+        None, network, ("l2", 0.1, 0.5), [1.0], None, input_keep=0.8
     )
     dropout = engine.solver.dropout
     assert dropout.input_keep == 0.8 and dropout.n_features == 3
@@ -638,7 +634,7 @@ def test_the_solver_reports_each_epoch_to_the_tasks_and_obeys_a_stop():
     X, targets = _problem()
     solver, theta = _solver()
     tasks = _RecordingTasks(stop_after=3)
-    state = FitState()
+    state = _state(solver)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         solver.run(
@@ -661,7 +657,7 @@ def test_validation_loss_is_weighted_by_the_validation_weights():
     Y = targets.subset(slice(0, 20)).dense(float)
     weights = np.linspace(0.1, 3.0, 20)
     validation = ValidationSet(X[:20], targets.values[:20], Y, weights)
-    state = FitState.fresh(early_stopping=True)
+    state = _state(solver, True)
     solver.run(
         theta,
         state,
