@@ -13,11 +13,11 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skdense import DenseNetClassifier, DenseNetRegressor
 from skdense._dropout import RowKeyedDropout, row_keys
+from skdense._fit_state import FitState
 from skdense._network import DenseNetwork
 from skdense._optimizers import AdamOptimizer, SGDOptimizer
 from skdense._penalties import make_penalty
 from skdense._targets import Targets
-from skdense._fit_state import FitState
 from skdense._training import (
     BatchLoop,
     LoopSettings,
