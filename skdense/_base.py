@@ -188,6 +188,9 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         the last whole epoch (or lbfgs iteration).
         """
         saved = dict(self.__dict__)
+        random_state = self.random_state
+        if isinstance(random_state, np.random.RandomState):
+            saved_draws = random_state.get_state()
         try:
             params = self.get_params(deep=False)
             validate_parameters(params)
@@ -198,6 +201,8 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            if isinstance(random_state, np.random.RandomState):
+                random_state.set_state(saved_draws)  # a failed fit draws nothing
             raise
         return self
 

@@ -16,7 +16,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 def _assert_same_state(before, after):
     assert before.keys() == after.keys()
     for name, value in before.items():
-        if hasattr(value, "__dict__"):  # optimizer, label binarizer
+        if isinstance(value, np.random.RandomState):
+            np.testing.assert_equal(value.get_state(), after[name].get_state(), name)
+        elif hasattr(value, "__dict__"):  # optimizer, label binarizer, state
             _assert_same_state(vars(value), vars(after[name]))
         else:
             np.testing.assert_equal(value, after[name], err_msg=name)
@@ -34,3 +36,9 @@ def unchanged_by():
         _assert_same_state(before, copy.deepcopy(model.__getstate__()))
 
     return check
+
+
+@pytest.fixture
+def same_state():
+    """``same_state(before, after)``: assert two ``__getstate__`` copies equal."""
+    return _assert_same_state

@@ -1,0 +1,286 @@
+"""A randomized run of bad input over the public API of both estimators.
+
+Each case draws an estimator with a few constructor values (good and bad),
+then a sequence of calls (fit, partial_fit, a validation set, set_params
+after a fit, the predict methods) on data with a defect drawn from a list of
+what users pass. Every call must either succeed with a correct result (fitted
+weights and predictions finite, of the right shape) or fail with a clean
+error: a ``ValueError`` or ``TypeError`` raised by skdense or by
+scikit-learn's validation, never one from inside NumPy or SciPy. And a call
+that fails leaves the estimator exactly as it was.
+
+``SKDENSE_BAD_INPUT_CASES`` sets the number of cases (200 by default; run
+10,000 before a release). A case that once failed stays in ``REGRESSIONS``.
+"""
+
+import copy
+import os
+import traceback
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
+
+from skdense import DenseNetClassifier, DenseNetRegressor
+
+N_CASES = int(os.environ.get("SKDENSE_BAD_INPUT_CASES", "200"))
+REGRESSIONS = []
+
+#: Values a user may give each parameter, good ones among them.
+PARAMETER_VALUES = {
+    "hidden_layer_sizes": [(3,), (2, 2), 0, (0,), (-1,), "10", (2.5,), [], None],
+    "activation": ["tanh", "logistic", "softmax", None],
+    "solver": ["sgd", "lbfgs", "adam", "newton"],
+    "alpha": [0.0, 0.5, -1.0, np.nan, "0.1"],
+    "batch_size": [1, 5, 0, "auto", 2.5, 10**6, "all"],
+    "learning_rate": ["adaptive", "invscaling", "cosine"],
+    "learning_rate_init": [0.01, 0.0, -1.0, np.inf],
+    "max_iter": [1, 3, 0, 2.5, -3],
+    "tol": [0.0, -1.0, np.nan],
+    "momentum": [0.5, 1.5],
+    "early_stopping": [True, "yes"],
+    "validation_fraction": [0.5, 1.0, 0.0],
+    "beta_1": [0.5, 1.0],
+    "epsilon": [1e-8, 0.0],
+    "n_iter_no_change": [1, 0, np.inf],
+    "penalty": ["l1", "elasticnet", None, "l3"],
+    "l1_ratio": [0.5, 2.0],
+    "keep_prob": [0.5, 0.0, [0.5, 0.5], 1e-320, -0.5, "half"],
+    "input_keep_prob": [0.8, 0.0, 1.5],
+    "scoring": ["loss", "r2", "accuracy", "no_such_scorer", 3],
+    "n_threads": [1, 0, "2"],
+    "mc_samples": [5, 0, 2.5, 10**12],
+    "random_state": [0, -5, "seed", np.random.RandomState(1)],
+    "warm_start": [True, 1],
+    "shuffle": [False, "no"],
+    "class_weight": ["balanced", {0: 2.0}, {9: 1.0}, {0: -1.0}, "auto"],
+    "loss": ["poisson", "huber"],
+}
+CLASSIFIER_ONLY, REGRESSOR_ONLY = {"class_weight"}, {"loss"}
+
+
+def _labels(rng, n, kind):
+    if kind == "regressor":
+        return rng.normal(size=n)
+    return rng.integers(0, 2, size=n)
+
+
+def _good(rng, kind, n=30):
+    X = rng.normal(size=(n, 4))
+    return X, _labels(rng, n, kind)
+
+
+def _with_nan(X):
+    X = X.copy()
+    X[1, 2] = np.nan
+    return X
+
+
+def _object_y_with_none(y):
+    y = y.astype(object)
+    y[2] = None
+    return y
+
+
+#: Defects of (X, y, sample_weight) that users pass to fit.
+DATA_DEFECTS = {
+    "good": lambda X, y, rng: (X, y, None),
+    "sparse": lambda X, y, rng: (sp.csr_matrix(X * (X > 0)), y, None),
+    "float32": lambda X, y, rng: (X.astype(np.float32), y, None),
+    "NaN in X": lambda X, y, rng: (_with_nan(X), y, None),
+    "inf in X": lambda X, y, rng: (np.where(X > 2, np.inf, X), y, None),
+    "empty": lambda X, y, rng: (X[:0], y[:0], None),
+    "one row": lambda X, y, rng: (X[:1], y[:1], None),
+    "three-dimensional X": lambda X, y, rng: (X[:, :, None], y, None),
+    "strings in X": lambda X, y, rng: (X.astype(str).astype(object), y, None),
+    "fewer labels than rows": lambda X, y, rng: (X, y[:-3], None),
+    "NaN in y": lambda X, y, rng: (
+        X,
+        np.where(np.arange(len(y)) == 3, np.nan, y),
+        None,
+    ),
+    "None in y": lambda X, y, rng: (X, _object_y_with_none(y), None),
+    "one feature fewer": lambda X, y, rng: (X[:, :3], y, None),
+    "one class": lambda X, y, rng: (X, np.zeros_like(y), None),
+    "negative weights": lambda X, y, rng: (X, y, -np.ones(len(y))),
+    "weights of the wrong length": lambda X, y, rng: (X, y, np.ones(len(y) + 1)),
+    "zero weights": lambda X, y, rng: (X, y, np.zeros(len(y))),
+    "some zero weights": lambda X, y, rng: (X, y, rng.integers(0, 2, len(y)) * 1.0),
+    "string weights": lambda X, y, rng: (X, y, np.array(["a"] * len(y))),
+    "tiny weights": lambda X, y, rng: (X, y, np.full(len(y), 1e-320)),
+    "indicator y": lambda X, y, rng: (
+        X,
+        np.eye(2, dtype=int)[(y > 0).astype(int)],
+        None,
+    ),
+    "two targets": lambda X, y, rng: (X, np.column_stack([y, y]), None),
+    "negative y": lambda X, y, rng: (X, y - 5, None),
+}
+
+
+def _fit(model, rng):
+    X, y = _good(rng, _kind(model))
+    X, y, weights = DATA_DEFECTS[_pick(rng, DATA_DEFECTS)](X, y, rng)
+    return model.fit(X, y, sample_weight=weights)
+
+
+def _partial_fit(model, rng):
+    X, y = _good(rng, _kind(model))
+    X, y, weights = DATA_DEFECTS[_pick(rng, DATA_DEFECTS)](X, y, rng)
+    extra = {}
+    if _kind(model) == "classifier" and rng.random() < 0.7:
+        extra["classes"] = [[0, 1], [0, 1, 2], None, "ab"][rng.integers(4)]
+    return model.partial_fit(X, y, sample_weight=weights, **extra)
+
+
+def _fit_with_validation(model, rng):
+    X, y = _good(rng, _kind(model))
+    X_val, y_val = _good(rng, _kind(model), n=10)
+    X_val, y_val, weights_val = DATA_DEFECTS[_pick(rng, DATA_DEFECTS)](
+        X_val, y_val, rng
+    )
+    part = rng.integers(3)
+    held_out = dict(X_val=X_val, y_val=y_val, sample_weight_val=weights_val)
+    if part == 1:
+        held_out.pop("y_val")
+    return model.fit(X, y, **held_out)
+
+
+def _set_params(model, rng):
+    name = _pick(rng, _parameters(model))
+    values = PARAMETER_VALUES[name]
+    return model.set_params(**{name: values[rng.integers(len(values))]})
+
+
+def _predict(model, rng):
+    X, y = _good(rng, _kind(model), n=7)
+    defect = _pick(rng, ["good", "NaN in X", "one feature fewer", "sparse", "empty"])
+    X = DATA_DEFECTS[defect](X, y, rng)[0]
+    method = _pick(rng, _methods(model))
+    if method == "score":
+        return model.score(X, y[: X.shape[0]])
+    if method == "sample_y":
+        n_samples = [None, 3, 0, "many"][rng.integers(4)]
+        return model.sample_y(X, n_samples=n_samples)
+    if method.endswith("return_std"):
+        return getattr(model, method.split()[0])(X, return_std=True)
+    return getattr(model, method)(X)
+
+
+CALLS = {
+    "fit": _fit,
+    "partial_fit": _partial_fit,
+    "fit with a validation set": _fit_with_validation,
+    "set_params": _set_params,
+    "predict": _predict,
+}
+
+
+def _kind(model):
+    return "classifier" if isinstance(model, DenseNetClassifier) else "regressor"
+
+
+def _parameters(model):
+    excluded = REGRESSOR_ONLY if _kind(model) == "classifier" else CLASSIFIER_ONLY
+    return [name for name in PARAMETER_VALUES if name not in excluded]
+
+
+def _methods(model):
+    if _kind(model) == "classifier":
+        return ["predict", "predict_proba", "predict_proba return_std", "sample_y"]
+    return ["predict", "predict return_std", "sample_y", "score"]
+
+
+def _pick(rng, options):
+    options = list(options)
+    return options[rng.integers(len(options))]
+
+
+def _estimator(rng):
+    estimator = _pick(rng, [DenseNetClassifier, DenseNetRegressor])
+    model = estimator(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
+    for _ in range(rng.integers(3)):
+        _set_params(model, rng)
+    return model
+
+
+#: The files a clean error may be raised from: ours and scikit-learn's checks.
+_CLEAN_SOURCES = ("skdense", os.path.join("sklearn", ""))
+_NUMPY_LEVEL = (
+    "numpy",
+    "scipy",
+    "threadpoolctl",
+    os.path.join("sklearn", "neural_network"),
+)
+
+
+def assert_clean_error(error):
+    """An error a user can act on: the right type, raised by a check."""
+    assert isinstance(error, (ValueError, TypeError, NotFittedError, AttributeError)), (
+        f"{type(error).__name__}: {error}"
+    )
+    where = traceback.extract_tb(error.__traceback__)[-1].filename
+    assert not any(part in where for part in _NUMPY_LEVEL), (where, error)
+    assert any(part in where for part in _CLEAN_SOURCES), (where, error)
+    if isinstance(error, AttributeError) and not isinstance(error, NotFittedError):
+        assert "only available for stochastic" in str(
+            error
+        ) or "has no attribute" in str(error)
+
+
+def assert_correct_result(model, result):
+    """A call that succeeded gave what it promises."""
+    if result is model:  # a fit: finite weights, a finite loss, predictions
+        assert all(np.isfinite(w).all() for w in model.coefs_ + model.intercepts_)
+        assert np.isfinite(model.loss_) and np.isfinite(model.loss_curve_).all()
+        X = np.zeros((2, model.n_features_in_))
+        assert len(model.predict(X)) == 2
+        return
+    values = result if isinstance(result, tuple) else (result,)
+    for value in values:
+        if np.ndim(value) == 0:
+            assert np.isfinite(value) or np.isnan(value)  # a score of NaN output
+            continue
+        value = np.asarray(value)
+        if value.dtype.kind == "f":
+            assert np.isfinite(value).all()
+
+
+def _state(model):
+    return copy.deepcopy(model.__getstate__())
+
+
+def run_case(seed, same_state):
+    rng = np.random.default_rng([seed, 0xBAD])
+    model = _estimator(rng)
+    for _ in range(rng.integers(1, 5)):
+        call = _pick(rng, CALLS)
+        if call == "set_params":
+            _set_params(model, rng)
+            continue
+        before = _state(model)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # incl. ConvergenceWarning
+                result = CALLS[call](model, rng)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:  # every error is judged here
+            assert_clean_error(error)
+            same_state(before, _state(model))
+        else:
+            assert_correct_result(model, result)
+
+
+@pytest.mark.parametrize("seed", range(N_CASES))
+def test_bad_input_gets_a_clean_error_and_leaves_the_estimator_as_it_was(
+    seed, same_state
+):
+    run_case(seed, same_state)
+
+
+@pytest.mark.parametrize("seed", REGRESSIONS)
+def test_bad_input_cases_that_once_failed(seed, same_state):
+    run_case(seed, same_state)
