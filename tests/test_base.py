@@ -163,12 +163,13 @@ def test_wrong_number_of_features_at_predict():
 
 
 def test_per_layer_keep_prob():
-    model = _model(
-        hidden_layer_sizes=(8, 6), keep_prob=[0.9, 0.6], learning_rate_init=0.01
-    )
-    model.fit(X, y)
-    assert model.n_layers_ == 4
-    assert model.score(X, y) > 0.6
+    params = dict(hidden_layer_sizes=(8, 6), learning_rate_init=0.01)
+    model = _model(keep_prob=[0.9, 0.6], **params).fit(X, y)
+    assert model.n_layers_ == 4 and model.keep_probs_ == [0.9, 0.6]
+    assert model._engine.solver.dropout.keep_probs == [0.9, 0.6]
+    for uniform in (0.9, 0.6):
+        other = _model(keep_prob=uniform, **params).fit(X, y)
+        assert not np.array_equal(other.coefs_[1], model.coefs_[1])
 
 
 def test_n_threads_limits_blas_during_fit_and_predict_only(monkeypatch):

@@ -47,7 +47,10 @@ def test_binary_and_multiclass(n_classes, out_activation):
         model.predict(X), model.classes_[proba.argmax(axis=1)]
     )
     np.testing.assert_allclose(np.exp(model.predict_log_proba(X)), proba)
-    assert model.score(X, y) > 0.6  # chance: 1 / n_classes
+    mlp = MLPClassifier((10,), max_iter=50, learning_rate_init=0.01, random_state=0)
+    mlp_proba = mlp.fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(proba, mlp_proba, rtol=1e-9, atol=1e-12)
+    assert model.score(X, y) == mlp.score(X, y)
 
 
 def test_multilabel():
@@ -191,9 +194,12 @@ def test_l1_gives_exact_zeros_and_still_predicts(solver):
     ).fit(X[:1000], y[:1000])
     zero_fraction = np.mean(model.coefs_[0] == 0.0)
     assert zero_fraction > 0.5
-    assert model.score(X[1000:], y[1000:]) > 0.5  # chance is 0.1
-    l2 = DenseNetClassifier((32,), alpha=1.0, max_iter=40, random_state=0)
-    assert np.mean(l2.fit(X[:1000], y[:1000]).coefs_[0] == 0.0) < 0.01
+    l2 = DenseNetClassifier(
+        (32,), solver=solver, alpha=1.0, max_iter=40, random_state=0, **params
+    ).fit(X[:1000], y[:1000])
+    assert np.mean(l2.coefs_[0] == 0.0) < 0.01
+    # Measured: L1 0.81 (adam) and 0.91 (sgd) against L2's 0.88 and 0.93.
+    assert model.score(X[1000:], y[1000:]) > l2.score(X[1000:], y[1000:]) - 0.1
 
 
 def test_elastic_net_sparsity_lies_between_l2_and_l1():

@@ -65,7 +65,8 @@ def test_draws_on_given_axes_and_redraws():
 
 def test_works_for_scikit_learn_mlp_and_needs_a_fitted_model():
     mlp = MLPClassifier((4,), max_iter=3).fit(X, y)
-    assert LossCurveDisplay.from_estimator(mlp).lines_
+    (line,) = LossCurveDisplay.from_estimator(mlp).lines_
+    np.testing.assert_array_equal(line.get_ydata(), mlp.loss_curve_)
     with pytest.raises(Exception, match="not fitted"):
         LossCurveDisplay.from_estimator(DenseNetClassifier())
 

@@ -123,10 +123,16 @@ def test_monte_carlo_seed():
 
 def test_chunk_rows_bound_the_stacked_activations():
     coefs = [np.zeros((3, 256)), np.zeros((256, 64)), np.zeros((64, 1))]
-    assert inference.monte_carlo_chunk_rows(100, coefs) == max(
-        inference._MC_MIN_CHUNK_ROWS, inference._MC_CHUNK_ELEMENTS // (100 * 256)
-    )
-    assert inference.monte_carlo_chunk_rows(1, coefs) == 2**17 // 256
+    previous = None
+    for n_passes in (1, 2, 10, 100, 1000, 10**6):
+        rows = inference.monte_carlo_chunk_rows(n_passes, coefs)
+        # A chunk's widest stacked layer holds at most 2**17 values (512 KiB
+        # in float32), unless that leaves fewer than 8 rows per chunk.
+        assert rows >= 8
+        assert rows * n_passes * 256 <= 2**17 or rows == 8
+        assert rows * n_passes * 256 > 2**17 - n_passes * 256 or rows == 8
+        assert previous is None or rows <= previous
+        previous = rows
 
 
 def test_predict_in_chunks_equals_one_pass(monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_blobs, make_regression
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPRegressor
 
 from skdense import DenseNetClassifier, DenseNetRegressor
@@ -128,7 +128,9 @@ def test_grid_search_over_alpha_and_keep_prob():
         error_score="raise",
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 4
-    assert search.best_score_ > 0.5
+    best = _small(max_iter=30).set_params(**search.best_params_)
+    assert search.best_score_ == cross_val_score(best, X, y, cv=3).mean()
+    assert search.best_score_ == search.cv_results_["mean_test_score"].max()
 
 
 def test_partial_fit():

@@ -161,4 +161,11 @@ def test_regressor_in_blocks_too(client):
     model = Incremental(
         DenseNetRegressor(hidden_layer_sizes=(8,), random_state=0), shuffle_blocks=False
     ).fit(dX, target)
-    assert model.estimator_.t_ == len(X)
+    by_hand = DenseNetRegressor(hidden_layer_sizes=(8,), random_state=0)
+    for start in range(0, len(X), 500):
+        rows = slice(start, start + 500)
+        by_hand.partial_fit(X[rows], X[rows, 0] * 2.0)
+    assert model.estimator_.t_ == by_hand.t_ == len(X)
+    assert model.estimator_.loss_curve_ == by_hand.loss_curve_
+    for ours, theirs in zip(model.estimator_.coefs_, by_hand.coefs_):
+        np.testing.assert_array_equal(ours, theirs)
