@@ -3,6 +3,7 @@
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 
@@ -121,7 +122,7 @@ class LossCurveDisplay:
         """
         plt = _pyplot()
         if ax is None:
-            _, ax = plt.subplots()
+            _, ax = plt.subplots(layout="constrained")
         epochs = range(1, len(self.loss_curve) + 1)
         (loss_line,) = ax.plot(
             epochs,
@@ -152,7 +153,50 @@ class LossCurveDisplay:
             )
             self.ax_validation_.set_ylabel("validation score")
             self.lines_.append(score_line)
-        ax.legend(handles=self.lines_, loc="best")
+        axes = [ax] if self.ax_validation_ is None else [ax, self.ax_validation_]
+        _legend_where_it_covers_least(axes, self.lines_)
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
+
+
+_LEGEND_PLACES = (
+    "upper right",
+    "upper left",
+    "lower left",
+    "lower right",
+    "center right",
+    "center left",
+    "upper center",
+    "lower center",
+    "center",
+)
+
+
+def _legend_where_it_covers_least(axes, handles):
+    """Put the legend where it hides no point of the curves of any axis:
+    matplotlib's ``loc="best"`` sees only its own axis's lines, and the
+    validation score lives on a twin axis."""
+    ax = axes[0]
+    ax.figure.draw_without_rendering()  # lay the figure out: final positions
+    renderer = ax.figure.canvas.get_renderer()
+    points = np.vstack([_display_points(line) for a in axes for line in a.lines])
+    for place in _LEGEND_PLACES:
+        legend = ax.legend(handles=handles, loc=place)
+        if legend.get_window_extent(renderer).count_contains(points) == 0:
+            return legend
+    # Curves that cross the whole axis (a falling loss and a rising score):
+    # below the axis, where a constrained layout makes room for it.
+    return ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False
+    )
+
+
+def _display_points(line, per_segment=20):
+    """Points along ``line`` (its segments too), in display coordinates."""
+    x, y = (np.asarray(values, dtype=float) for values in line.get_data())
+    if len(x) > 1:
+        steps = np.linspace(0, len(x) - 1, per_segment * (len(x) - 1) + 1)
+        x = np.interp(steps, np.arange(len(x)), x)
+        y = np.interp(steps, np.arange(len(y)), y)
+    return line.get_transform().transform(np.column_stack([x, y]))

@@ -76,3 +76,21 @@ def test_without_matplotlib_the_error_names_the_extra(monkeypatch):
     display = LossCurveDisplay([1.0, 0.5])
     with pytest.raises(ImportError, match=r"pip install 'skdense\[docs\]'"):
         display.plot()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_legend_covers_no_curve_of_either_axis(seed):
+    import matplotlib.pyplot as plt
+
+    from skdense._display import _display_points
+
+    model = DenseNetClassifier(
+        (8,), early_stopping=True, scoring="loss", max_iter=40, random_state=seed
+    ).fit(X, y)
+    fig, ax = plt.subplots()
+    display = LossCurveDisplay.from_estimator(model, ax=ax)
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    for line in display.lines_:
+        assert box.count_contains(_display_points(line)) == 0, line.get_label()
+    plt.close(fig)
