@@ -19,6 +19,7 @@ from skdense import (
     DenseNetRegressor,
     InconsistentVersionWarning,
 )
+from skdense._fit_state import STATE_ATTRIBUTES
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -136,3 +137,32 @@ def test_loading_a_model_from_this_version_is_silent():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pickle.loads(buffer.getvalue())
+
+
+def _as_saved_by_0_1(model):
+    """The state a 0.1 pickle holds: the loop state among the attributes, no
+    frozen training-time settings."""
+    state = dict(model.__getstate__())
+    fit_state = state.pop("_fit_state")
+    for attribute, name in STATE_ATTRIBUTES.items():
+        state[attribute] = getattr(fit_state, name)
+    for frozen in ("keep_probs_", "input_keep_prob_", "hidden_activation_"):
+        del state[frozen]
+    state["_skdense_version"] = "0.1.0"
+    return state
+
+
+@pytest.mark.parametrize("estimator", [DenseNetClassifier, DenseNetRegressor])
+def test_a_model_saved_by_0_1_warns_predicts_and_trains_on(estimator):
+    data = (X, y) if estimator is DenseNetClassifier else (X_reg, y_reg / 100)
+    model = estimator(hidden_layer_sizes=(8,), keep_prob=0.8, max_iter=5)
+    model.set_params(random_state=0).fit(*data)
+    loaded = estimator.__new__(estimator)
+    with pytest.warns(InconsistentVersionWarning, match="from skdense version 0.1.0"):
+        loaded.__setstate__(_as_saved_by_0_1(model))
+    np.testing.assert_array_equal(loaded.predict(data[0]), model.predict(data[0]))
+    assert loaded.keep_probs_ == [0.8] and loaded.loss_curve_ == model.loss_curve_
+    assert loaded._optimizer.t == model._optimizer.t
+    loaded.partial_fit(*data)
+    model.partial_fit(*data)
+    np.testing.assert_array_equal(loaded.coefs_[0], model.coefs_[0])
