@@ -18,7 +18,6 @@ changes what a fitted model predicts.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
-import functools
 import warnings
 from abc import ABCMeta, abstractmethod
 from typing import NamedTuple
@@ -40,13 +39,12 @@ from ._network import DenseNetwork
 from ._optimizers import make_optimizer
 from ._params import check_solver_options, resolve_keep_probs, validate_parameters
 from ._penalties import make_penalty
-from ._persistence import check_version
+from ._persistence import check_version, state_of_0_1_in_0_2
 from ._training import (
     LoopSettings,
     TrainingSet,
-    ValidationSet,
+    held_out_split,
     reuse_or_build_solver,
-    split_validation,
 )
 from ._validation import (
     check_keep_probs_invertible,
@@ -73,72 +71,6 @@ class _Fit(NamedTuple):
 
 class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the skdense estimators. Not to be used directly."""
-
-    @abstractmethod
-    def __init__(
-        self,
-        hidden_layer_sizes,
-        activation,
-        *,
-        solver,
-        alpha,
-        batch_size,
-        learning_rate,
-        learning_rate_init,
-        power_t,
-        max_iter,
-        shuffle,
-        random_state,
-        tol,
-        verbose,
-        warm_start,
-        momentum,
-        nesterovs_momentum,
-        early_stopping,
-        validation_fraction,
-        beta_1,
-        beta_2,
-        epsilon,
-        n_iter_no_change,
-        max_fun,
-        penalty,
-        l1_ratio,
-        keep_prob,
-        input_keep_prob,
-        scoring,
-        n_threads,
-        mc_samples,
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.keep_prob = keep_prob
-        self.input_keep_prob = input_keep_prob
-        self.scoring = scoring
-        self.n_threads = n_threads
-        self.mc_samples = mc_samples
 
     # ----------------------------------------------------------- subclass hooks
 
@@ -236,7 +168,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             network.check_continues(self.coefs_)
             theta = network.pack(self.coefs_, self.intercepts_)
             state = self._fit_state.continued(early_stopping, stochastic)
-        if not incremental or state.optimizer is None:
+        if stochastic and (not incremental or state.optimizer is None):
             state.optimizer = make_optimizer(params, network.n_params, network.dtype)
         self._install(network, theta, state, keep_probs)
         data = TrainingSet(X, targets, weights)
@@ -272,7 +204,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             fit.y,
             data.sample_weight,
             (1 if fit.incremental else params["max_iter"]) + (not stochastic),
-            functools.partial(_fitted_attributes, network),
+            network,
         )
         try:
             if stochastic:
@@ -327,19 +259,11 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _split(self, fit, given):
         """The training set and the validation set: the user's (``given``), a
         split of the training data, or None without early stopping."""
-        if not self.early_stopping:
-            return fit.data, None
-        if given is not None:
+        if not self.early_stopping or given is not None:
             return fit.data, given
         stratify = self._stratify(fit.y, fit.data.targets)
-        train, held = split_validation(
-            fit.data, self.validation_fraction, stratify, fit.random_state
-        )
-        return train, ValidationSet(
-            held.X,
-            self._validation_y(held.targets),
-            held.targets.dense(fit.network.dtype),
-            held.sample_weight,
+        return held_out_split(
+            fit.data, self.validation_fraction, stratify, fit.random_state, self
         )
 
     def _stochastic_solver(self, fit):
@@ -412,34 +336,11 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def __setstate__(self, state):
         check_version(state, type(self).__name__, _version())
-        super().__setstate__(_from_0_1(state))
+        super().__setstate__(state_of_0_1_in_0_2(state))
 
 
 for _attribute, _field in STATE_ATTRIBUTES.items():
     setattr(BaseDenseNet, _attribute, StateAttribute(_attribute, _field))
-
-
-def _from_0_1(state):
-    """A 0.1 pickle's attributes in 0.2's places: the loop state into a
-    FitState, the training-time settings frozen from the parameters."""
-    if "coefs_" not in state or "_fit_state" in state:
-        return state
-    fit_state = FitState()
-    for attribute, name in STATE_ATTRIBUTES.items():
-        if attribute in state:
-            setattr(fit_state, name, state.pop(attribute))
-    n_hidden = len(state["coefs_"]) - 1
-    state["_fit_state"] = fit_state
-    state["keep_probs_"] = resolve_keep_probs(state["keep_prob"], n_hidden)
-    state["input_keep_prob_"] = float(state["input_keep_prob"])
-    state["hidden_activation_"] = state["activation"]
-    return state
-
-
-def _fitted_attributes(network, theta):
-    """The fitted weights of a copy of the estimator at the parameters ``theta``."""
-    coefs, intercepts = network.unpack(np.array(theta, dtype=network.dtype))
-    return {"coefs_": coefs, "intercepts_": intercepts}
 
 
 def _version():

@@ -16,6 +16,7 @@ With an older scikit-learn the estimators work as before, and
 
 import contextlib
 
+import numpy as np
 import sklearn
 
 try:
@@ -62,12 +63,12 @@ class FitTasks:
         Passed to the hooks as metadata.
     max_subtasks : int
         Most epochs (or iterations) the fit can have.
-    reconstruction : callable
-        ``reconstruction(theta)``: the fitted attributes of the estimator as
-        they would be with the parameters ``theta``.
+    network : DenseNetwork
+        The network being trained: the estimator handed to a callback holds
+        copies of its weights at the parameters of that moment.
     """
 
-    def __init__(self, estimator, X, y, sample_weight, max_subtasks, reconstruction):
+    def __init__(self, estimator, X, y, sample_weight, max_subtasks, network):
         self.estimator = estimator
         self._data = dict(
             X=X,
@@ -76,7 +77,7 @@ class FitTasks:
             if sample_weight is None
             else {"sample_weight": sample_weight},
         )
-        self._reconstruction = reconstruction
+        self._network = network
         self.root = estimator._init_callback_context(max_subtasks=max_subtasks)
         self.root.call_on_fit_task_begin(estimator=estimator, **self._data)
 
@@ -86,6 +87,12 @@ class FitTasks:
         if CALLBACKS_AVAILABLE and getattr(estimator, "_skl_callbacks", None):
             return cls(estimator, *args)
         return NoTasks()
+
+    def _reconstruction(self, theta):
+        """The fitted weights of the estimator at the parameters ``theta``."""
+        theta = np.array(theta, dtype=self._network.dtype)
+        coefs, intercepts = self._network.unpack(theta)
+        return {"coefs_": coefs, "intercepts_": intercepts}
 
     def begin(self, theta, name="epoch"):
         """Begin a subtask at the parameters ``theta``; returns its context."""
@@ -136,6 +143,12 @@ class FitTasks:
 
 class NoTasks:
     """What a fit without callbacks does at each task: nothing."""
+
+    def _reconstruction(self, theta):
+        """The fitted weights of the estimator at the parameters ``theta``."""
+        theta = np.array(theta, dtype=self._network.dtype)
+        coefs, intercepts = self._network.unpack(theta)
+        return {"coefs_": coefs, "intercepts_": intercepts}
 
     def begin(self, theta, name="epoch"):
         return None

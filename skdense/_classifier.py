@@ -19,7 +19,7 @@ from ._base import BaseDenseNet
 from ._callbacks import with_callbacks
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 from ._losses import OUTPUT_ACTIVATIONS
-from ._targets import Targets
+from ._targets import Targets, class_sample_weights
 from ._validation import errors_name, validate_X_y
 
 
@@ -151,38 +151,36 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         n_threads=None,
         mc_samples=100,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-            penalty=penalty,
-            l1_ratio=l1_ratio,
-            keep_prob=keep_prob,
-            input_keep_prob=input_keep_prob,
-            scoring=scoring,
-            n_threads=n_threads,
-            mc_samples=mc_samples,
-        )
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.keep_prob = keep_prob
+        self.input_keep_prob = input_keep_prob
+        self.scoring = scoring
+        self.n_threads = n_threads
+        self.mc_samples = mc_samples
         self.class_weight = class_weight
 
     # ----------------------------------------------------------- targets
@@ -264,39 +262,9 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
     def _target_weights(self, targets, sample_weight, incremental, dtype):
         if self.class_weight is None:
             return sample_weight
-        if not targets.is_codes:
-            raise ValueError(
-                f"class_weight={self.class_weight!r} is not supported for multilabel "
-                "targets: pass per-sample weights as sample_weight instead."
-            )
-        per_class = self._class_weights(targets.values, sample_weight, incremental)
-        weights = per_class[targets.values]
-        if sample_weight is not None:
-            weights = weights * sample_weight
-        return weights.astype(dtype)
-
-    def _class_weights(self, class_index, sample_weight, incremental):
-        n_classes = len(self.classes_)
-        if isinstance(self.class_weight, str):
-            if incremental:
-                raise ValueError(
-                    "class_weight='balanced' is not supported by partial_fit: the "
-                    "class frequencies of later batches are unknown. Compute the "
-                    "weights once with sklearn.utils.class_weight."
-                    "compute_class_weight and pass them as a dict."
-                )
-            counts = np.bincount(
-                class_index, weights=sample_weight, minlength=n_classes
-            )
-            return counts.sum() / (n_classes * np.maximum(counts, 1e-300))
-        known = set(self.classes_.tolist())
-        unknown = [label for label in self.class_weight if label not in known]
-        if unknown:
-            raise ValueError(
-                f"class_weight names labels {unknown!r} that are not among the "
-                f"classes {list(self.classes_)!r}."
-            )
-        return np.array([self.class_weight.get(c, 1.0) for c in self.classes_])
+        return class_sample_weights(
+            self.class_weight, self.classes_, targets, sample_weight, incremental
+        ).astype(dtype)
 
     def _stratify(self, y, targets):
         # As scikit-learn's MLP, stratify single-output targets only; by the

@@ -5,6 +5,9 @@
 
 import warnings
 
+from ._fit_state import STATE_ATTRIBUTES, FitState
+from ._params import resolve_keep_probs
+
 __all__ = ["SKOPS_TRUSTED_TYPES", "InconsistentVersionWarning"]
 
 #: Types, besides those skops trusts by default, that a skdense model saved with
@@ -74,3 +77,20 @@ def check_version(state, estimator_name, current_version):
                 current_version=current_version,
             )
         )
+
+
+def state_of_0_1_in_0_2(state):
+    """A 0.1 pickle's attributes in 0.2's places: the loop state into a
+    FitState, the training-time settings frozen from the parameters."""
+    if "coefs_" not in state or "_fit_state" in state:
+        return state
+    fit_state = FitState()
+    for attribute, name in STATE_ATTRIBUTES.items():
+        if attribute in state:
+            setattr(fit_state, name, state.pop(attribute))
+    n_hidden = len(state["coefs_"]) - 1
+    state["_fit_state"] = fit_state
+    state["keep_probs_"] = resolve_keep_probs(state["keep_prob"], n_hidden)
+    state["input_keep_prob_"] = float(state["input_keep_prob"])
+    state["hidden_activation_"] = state["activation"]
+    return state

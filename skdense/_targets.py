@@ -58,3 +58,44 @@ class Targets:
     def subset(self, rows):
         """Targets of ``rows`` only."""
         return Targets(self.values[rows], self.n_outputs)
+
+
+def class_sample_weights(class_weight, classes, targets, sample_weight, incremental):
+    """Per-sample weights: ``class_weight`` of each sample's class, times its
+    ``sample_weight`` (None: 1).
+
+    ``class_weight`` is ``'balanced'`` (``n_samples / (n_classes * counts)``,
+    counts weighted by ``sample_weight``; not for ``partial_fit``, whose later
+    blocks are unknown) or a dict ``{label: weight}``, missing labels weighing 1.
+    """
+    if not targets.is_codes:
+        raise ValueError(
+            f"class_weight={class_weight!r} is not supported for multilabel "
+            "targets: pass per-sample weights as sample_weight instead."
+        )
+    per_class = _per_class_weights(
+        class_weight, classes, targets.values, sample_weight, incremental
+    )
+    weights = per_class[targets.values]
+    return weights if sample_weight is None else weights * sample_weight
+
+
+def _per_class_weights(class_weight, classes, codes, sample_weight, incremental):
+    if isinstance(class_weight, str):
+        if incremental:
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: the "
+                "class frequencies of later batches are unknown. Compute the "
+                "weights once with sklearn.utils.class_weight."
+                "compute_class_weight and pass them as a dict."
+            )
+        counts = np.bincount(codes, weights=sample_weight, minlength=len(classes))
+        return counts.sum() / (len(classes) * np.maximum(counts, 1e-300))
+    known = set(classes.tolist())
+    unknown = [label for label in class_weight if label not in known]
+    if unknown:
+        raise ValueError(
+            f"class_weight names labels {unknown!r} that are not among the "
+            f"classes {list(classes)!r}."
+        )
+    return np.array([class_weight.get(c, 1.0) for c in classes])

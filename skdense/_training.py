@@ -105,6 +105,18 @@ def split_validation(train, fraction, stratify, random_state):
     return kept, _subset(train, valid_rows)
 
 
+def held_out_split(data, fraction, stratify, random_state, estimator):
+    """The training rows and a :class:`ValidationSet` of ``fraction`` of ``data``,
+    its labels as ``estimator._validation_y`` gives them to the scorer."""
+    train, held = split_validation(data, fraction, stratify, random_state)
+    return train, ValidationSet(
+        held.X,
+        estimator._validation_y(held.targets),
+        held.targets.dense(data.X.dtype),
+        held.sample_weight,
+    )
+
+
 def _subset(data, rows):
     weights = data.sample_weight
     return TrainingSet(
