@@ -16,24 +16,20 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from ._callbacks import NoTasks
+from ._params import SettingsOfParameters
 from ._training import warn_diverged
 
 _STOPPED_BY_CALLBACK = 99  # SciPy's status when the callback raised StopIteration
 
 
 @dataclass(frozen=True)
-class LbfgsSettings:
+class LbfgsSettings(SettingsOfParameters):
     """The estimator parameters that steer lbfgs."""
 
     max_iter: int
     max_fun: int
     tol: float
     verbose: bool
-
-    @classmethod
-    def of(cls, params):
-        """The settings among the estimator parameters ``params``."""
-        return cls(**{name: params[name] for name in cls.__dataclass_fields__})
 
 
 def fit_lbfgs(

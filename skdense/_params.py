@@ -234,6 +234,16 @@ PARAMETER_CONSTRAINTS = {
 }
 
 
+class SettingsOfParameters:
+    """Base of a frozen dataclass holding the few estimator parameters that
+    one part of a fit needs, so that the part never reads the estimator."""
+
+    @classmethod
+    def of(cls, params):
+        """The settings among the estimator parameters ``params``."""
+        return cls(**{name: params[name] for name in cls.__dataclass_fields__})
+
+
 def validate_parameters(params, constraints=PARAMETER_CONSTRAINTS):
     """Check every parameter in ``params`` that has a constraint."""
     for name, value in params.items():

@@ -37,6 +37,7 @@ from sklearn.model_selection import train_test_split
 from ._buffers import Buffers
 from ._callbacks import NoTasks
 from ._dropout import RowKeyedDropout, has_dropout, row_keys
+from ._params import SettingsOfParameters
 from ._penalties import make_penalty
 
 
@@ -65,7 +66,7 @@ class ValidationSet:
 
 
 @dataclass(frozen=True)
-class LoopSettings:
+class LoopSettings(SettingsOfParameters):
     """The estimator parameters that steer the epoch loop."""
 
     max_iter: int
@@ -74,11 +75,6 @@ class LoopSettings:
     tol: float
     n_iter_no_change: int
     verbose: bool
-
-    @classmethod
-    def of(cls, params):
-        """The settings among the estimator parameters ``params``."""
-        return cls(**{name: params[name] for name in cls.__dataclass_fields__})
 
 
 def split_validation(train, fraction, stratify, random_state):

@@ -173,3 +173,76 @@ def test_interrupting_an_lbfgs_fit_keeps_a_usable_model(monkeypatch):
         np.testing.assert_array_equal(ours, theirs)
     assert model.loss_ == reference.loss_ and np.isfinite(model.loss_)
     np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+
+
+def test_integer_sample_weights_equal_repeated_rows():
+    network, theta, X_, Y = _problem()
+    weights = np.random.default_rng(0).integers(1, 4, size=len(X_)).astype(float)
+    repeated = theta.copy()
+    penalty, settings = make_penalty("l2", 1e-3, 0), _settings(max_iter=10)
+    rows = np.repeat(np.arange(len(X_)), weights.astype(int))
+    with pytest.warns(ConvergenceWarning):
+        fit_lbfgs(network, theta, X_, Y, weights, penalty, settings, _state())
+        fit_lbfgs(
+            network, repeated, X_[rows], Y[rows], None, penalty, settings, _state()
+        )
+    np.testing.assert_allclose(theta, repeated, rtol=1e-8, atol=1e-10)
+
+
+def test_max_fun_and_tol_reach_scipy():
+    network, theta, X_, Y = _problem()
+    penalty = make_penalty("l2", 1e-3, 0)
+    few = _state()
+    with pytest.warns(ConvergenceWarning, match=r"max_fun \(now 4\)"):
+        fit_lbfgs(
+            network, theta.copy(), X_, Y, None, penalty, _settings(max_fun=4), few
+        )
+    assert 1 <= few.n_iter <= 4
+    loose, tight = _state(), _state()
+    fit_lbfgs(network, theta.copy(), X_, Y, None, penalty, _settings(tol=1e-2), loose)
+    fit_lbfgs(network, theta.copy(), X_, Y, None, penalty, _settings(tol=1e-8), tight)
+    assert loose.n_iter < tight.n_iter
+
+
+def test_interrupt_before_the_first_iteration_keeps_the_start(monkeypatch):
+    network, theta, X_, Y = _problem()
+    penalty = make_penalty("l2", 1e-3, 0)
+    start = theta.copy()
+    start_loss = network.loss_gradient(start.copy(), X_, Y, None, penalty, start * 0)
+    state = _state()
+    state.loss_curve.extend([5.0, 4.0])  # a fit before this one
+    _interrupt_after(monkeypatch, 2)
+    with pytest.warns(UserWarning, match="interrupted"):
+        fit_lbfgs(network, theta, X_, Y, None, penalty, _settings(), state)
+    np.testing.assert_array_equal(theta, start)
+    assert state.n_iter == 0 and state.loss == start_loss
+    assert state.loss_curve == [5.0, 4.0]
+
+
+def test_interrupt_counts_only_this_calls_iterations(monkeypatch):
+    network, theta, X_, Y = _problem()
+    state = _state()
+    state.loss_curve.extend([5.0, 4.0])
+    _interrupt_after(monkeypatch, 8)
+    with pytest.warns(UserWarning, match="interrupted"):
+        fit_lbfgs(
+            network, theta, X_, Y, None, make_penalty(None, 0, 0), _settings(), state
+        )
+    assert state.n_iter == len(state.loss_curve) - 2 >= 2
+
+
+def test_a_non_finite_loss_alone_is_a_divergence(monkeypatch):
+    def nan_loss(fun, x0, **kwargs):
+        return scipy.optimize.OptimizeResult(
+            x=x0 + 1.0, fun=np.nan, nit=2, status=0, message="ok"
+        )
+
+    monkeypatch.setattr("skdense._lbfgs.scipy.optimize.minimize", nan_loss)
+    network, theta, X_, Y = _problem()
+    start, state = theta.copy(), _state()
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 3"):
+        fit_lbfgs(
+            network, theta, X_, Y, None, make_penalty(None, 0, 0), _settings(), state
+        )
+    assert state.diverged
+    np.testing.assert_array_equal(theta, start)

@@ -160,12 +160,13 @@ def _scorer_raising_at(epoch):
     return scorer
 
 
-def _memory_error_at(monkeypatch, n_calls):
+def _raise_in_loss_gradient(monkeypatch, n_calls, error=MemoryError):
+    """Make the ``n_calls``-th objective evaluation raise ``error``."""
     real, calls = DenseNetwork.loss_gradient, itertools.count(1)
 
     def loss_gradient(self, *args, **kwargs):
         if next(calls) == n_calls:
-            raise MemoryError
+            raise error
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(DenseNetwork, "loss_gradient", loss_gradient)
@@ -181,11 +182,11 @@ FAILURES = {
         RuntimeError,
     ),
     "a MemoryError in the batches": (
-        lambda m, mp: _memory_error_at(mp, 4),
+        lambda m, mp: _raise_in_loss_gradient(mp, 4),
         MemoryError,
     ),
     "a MemoryError in lbfgs": (
-        lambda m, mp: (m.set_params(solver="lbfgs"), _memory_error_at(mp, 4)),
+        lambda m, mp: (m.set_params(solver="lbfgs"), _raise_in_loss_gradient(mp, 4)),
         MemoryError,
     ),
 }
@@ -227,7 +228,7 @@ def test_a_partial_fit_that_fails_mid_epoch_keeps_the_optimizer_as_it_was(
     X, y = _data(estimator)
     model = _small(estimator, batch_size=20).fit(X, y)
     reference = copy.deepcopy(model)
-    _memory_error_at(monkeypatch, 3)
+    _raise_in_loss_gradient(monkeypatch, 3)
     with pytest.raises(MemoryError):
         model.partial_fit(X, y)
     monkeypatch.undo()
@@ -382,21 +383,10 @@ def test_set_params_after_fit_never_changes_what_the_model_predicts(estimator, c
 # ------------------------------------------------------------------ 9 and 10
 
 
-def _interrupt_loss_gradient_at(monkeypatch, n_calls):
-    real, calls = DenseNetwork.loss_gradient, itertools.count(1)
-
-    def loss_gradient(self, *args, **kwargs):
-        if next(calls) == n_calls:
-            raise KeyboardInterrupt
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(DenseNetwork, "loss_gradient", loss_gradient)
-
-
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_ctrl_c_during_an_lbfgs_fit_keeps_the_last_iteration(estimator, monkeypatch):
     X, y = _data(estimator)
-    _interrupt_loss_gradient_at(monkeypatch, 9)
+    _raise_in_loss_gradient(monkeypatch, 9, KeyboardInterrupt)
     with pytest.warns(UserWarning, match="Training interrupted by user"):
         model = _small(estimator, solver="lbfgs", max_iter=100).fit(X, y)
     monkeypatch.undo()
