@@ -24,6 +24,7 @@ from skdense._training import (
     StochasticSolver,
     TrainingSet,
     ValidationSet,
+    held_out_split,
     reuse_or_build_solver,
     split_validation,
 )
@@ -673,3 +674,69 @@ def test_validation_loss_is_weighted_by_the_validation_weights():
         np.average(per_row, weights=weights)
     )
     assert state.validation_scores[0] == -state.validation_loss_curve[0]
+
+
+def test_a_split_that_leaves_no_training_weight_is_refused():
+    X, targets = _problem(n_samples=20)
+    weights = np.zeros(20)
+    weights[[0, 1]] = 1.0
+    message = (
+        r"^Every sample left for training after the validation split has "
+        r"sample_weight 0: nothing would be learnt\. Pass your own X_val and "
+        r"y_val, or give more samples a weight\.$"
+    )
+    with pytest.raises(ValueError, match=message):
+        for seed in range(50):  # a split that holds out both weighted rows
+            split_validation(
+                TrainingSet(X, targets, weights), 0.5, None, np.random.RandomState(seed)
+            )
+
+
+def test_held_out_split_keeps_the_validation_weights_and_dtype():
+    X, targets = _problem(n_samples=40)
+    weights = np.arange(1.0, 41.0)
+    estimator = DenseNetClassifier()
+    estimator.classes_ = np.array(["a", "b", "c"])
+    train, validation = held_out_split(
+        TrainingSet(X.astype(np.float32), targets, weights),
+        0.25,
+        None,
+        np.random.RandomState(0),
+        estimator,
+    )
+    rows = (validation.sample_weight - 1).astype(int)
+    np.testing.assert_array_equal(validation.X, X[rows].astype(np.float32))
+    np.testing.assert_array_equal(
+        validation.y, estimator.classes_[targets.values[rows]]
+    )
+    assert validation.Y.dtype == np.float32 and validation.Y.shape == (10, 3)
+    assert (
+        len(train) == 30 and sorted(train.sample_weight.tolist() + rows.tolist()) != []
+    )
+
+
+def test_a_callback_that_stops_keeps_the_best_validation_weights():
+    X, targets = _problem(n_samples=120)
+    scores = iter([0.5, 0.9, 0.6, 0.4])
+    kept = {}
+
+    def scorer(output, validation, loss):
+        score = next(scores)
+        if score == 0.9:
+            kept["theta"] = theta.copy()
+        return score
+
+    solver, theta = _solver(scorer=scorer)
+    validation = ValidationSet(
+        X[:10], targets.values[:10], targets.subset(slice(0, 10)).dense(float)
+    )
+    solver.run(
+        theta,
+        _state(solver, True),
+        _settings(max_iter=10),
+        TrainingSet(X[10:], targets.subset(slice(10, 120))),
+        validation,
+        np.random.RandomState(0),
+        tasks=_RecordingTasks(stop_after=4),
+    )
+    np.testing.assert_array_equal(theta, kept["theta"])
