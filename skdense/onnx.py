@@ -15,11 +15,13 @@ Monte-Carlo ones, so a model fitted with ``keep_prob < 1`` exports the same
 graph as one without.
 
 - The classifier reuses skl2onnx's own ``MLPClassifier`` converter: our fitted
-  attributes are MLPClassifier's, and so are the outputs (``label`` and
-  ``probabilities``, with the ``zipmap`` option). Multilabel targets have a
-  converter of our own: skl2onnx thresholds them with ``ai.onnx.ml``'s
-  Binarizer, which onnxruntime does not implement for doubles; ours uses
-  Greater and Cast, and its ``label`` has shape ``(N, n_labels)``.
+  attributes are MLPClassifier's, and so are the outputs (``output_label``
+  and ``output_probability`` once ``to_onnx`` names them, with the ``zipmap``
+  option), handed the hidden activation the model was trained with
+  (``hidden_activation_``). Multilabel targets have a converter of our own:
+  skl2onnx thresholds them with ``ai.onnx.ml``'s Binarizer, which onnxruntime
+  does not implement for doubles; ours uses Greater and Cast, and its label
+  output has shape ``(N, n_labels)``.
 - The regressor has a converter of its own: skl2onnx's MLPRegressor
   converter knows neither the Poisson loss's ``exp`` output nor several
   targets (it reshapes every output to one column). Its ``variable`` output
@@ -30,6 +32,8 @@ Needs the optional dependencies: ``pip install "skdense[onnx]"``.
 
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
+
+import copy
 
 try:
     from skl2onnx import update_registered_converter
@@ -108,7 +112,14 @@ def _regressor_shapes(operator):
 def _convert_classifier(scope, operator, container):
     model = operator.raw_operator
     if model._label_binarizer.y_type_ != "multilabel-indicator":
-        convert_sklearn_mlp_classifier(scope, operator, container)
+        # skl2onnx's converter reads ``activation``: give it the activation the
+        # model was trained with, whatever set_params said since.
+        operator.raw_operator = copy.copy(model)
+        operator.raw_operator.activation = model.hidden_activation_
+        try:
+            convert_sklearn_mlp_classifier(scope, operator, container)
+        finally:
+            operator.raw_operator = model
         return
     # skl2onnx thresholds multilabel outputs with ai.onnx.ml's Binarizer, which
     # onnxruntime lacks for doubles: Greater and Cast serve every dtype.

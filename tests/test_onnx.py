@@ -162,3 +162,17 @@ def test_without_the_extra_the_error_names_it():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert 'pip install "skdense[onnx]"' in result.stdout
+
+
+@pytest.mark.parametrize("estimator", [DenseNetClassifier, DenseNetRegressor])
+def test_the_export_uses_the_activation_the_model_was_trained_with(estimator):
+    X_train, X_test, y_train = _classification("multiclass", np.float64)
+    model = estimator(hidden_layer_sizes=(8,), activation="tanh", max_iter=5)
+    _fit(model.set_params(random_state=0), X_train, y_train)
+    model.set_params(activation="relu")
+    if estimator is DenseNetClassifier:
+        _, (_, proba) = _run(model, X_test, zipmap=False)
+        np.testing.assert_allclose(proba, model.predict_proba(X_test), atol=1e-9)
+    else:
+        _, (values,) = _run(model, X_test)
+        np.testing.assert_allclose(values[:, 0], model.predict(X_test), atol=1e-9)
