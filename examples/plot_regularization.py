@@ -10,7 +10,10 @@ do not carry over to new data.
 
 An L2 penalty (``alpha``) and dropout (``keep_prob``) are the two classic
 defences. Each one smooths the boundary and narrows the gap between the
-training and the test accuracy.
+training and the test accuracy. Srivastava et al. (2014) pair dropout with a
+max-norm constraint (``max_norm``): every hidden unit's incoming weights are
+kept within a ball of radius 3, so that dropout's noisy steps cannot make
+them grow without bound.
 """
 
 # Authors: The skdense developers
@@ -36,16 +39,18 @@ models = {
     "L2, alpha=1": dict(penalty="l2", alpha=1.0),
     "dropout, keep_prob=0.3": dict(penalty=None, keep_prob=0.3),
     "L2 and dropout": dict(penalty="l2", alpha=1.0, keep_prob=0.3),
+    "dropout and max-norm 3": dict(penalty=None, keep_prob=0.3, max_norm=3.0),
 }
 
 # %%
-# Train the four networks and draw their decision boundaries
+# Train the five networks and draw their decision boundaries
 # -----------------------------------------------------------
 
 grid_x, grid_y = np.meshgrid(np.linspace(-2, 3, 300), np.linspace(-1.5, 2, 300))
 grid = np.column_stack([grid_x.ravel(), grid_y.ravel()])
 
-fig, axes = plt.subplots(2, 2, figsize=(10, 8), sharex=True, sharey=True)
+fig, axes = plt.subplots(2, 3, figsize=(14, 8), sharex=True, sharey=True)
+axes.ravel()[-1].set_axis_off()
 for ax, (name, params) in zip(axes.ravel(), models.items()):
     model = DenseNetClassifier(
         (128, 128),

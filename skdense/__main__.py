@@ -1,9 +1,9 @@
 """``python -m skdense``: regularisation and dropout against overfitting.
 
 Trains the same large network on two bundled datasets with no regularisation,
-L2, L1, elastic net and dropout, and prints train and test accuracy, fit time
-and the fraction of weights that are exactly zero, one line per model as it
-finishes.
+L2, L1, elastic net, dropout and dropout with a max-norm constraint, and
+prints train and test accuracy, fit time and the fraction of weights that are
+exactly zero, one line per model as it finishes.
 """
 
 # Authors: The skdense developers
@@ -28,6 +28,7 @@ MODELS = {
     "elastic net (alpha=0.1)": dict(penalty="elasticnet", alpha=0.1, l1_ratio=0.5),
     "dropout (keep_prob=0.3)": dict(penalty=None, keep_prob=0.3),
     "L2 + dropout": dict(penalty="l2", alpha=1.0, keep_prob=0.3),
+    "dropout + max-norm (3)": dict(penalty=None, keep_prob=0.3, max_norm=3.0),
 }
 
 

@@ -277,6 +277,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self.keep_probs_,
             self._score,
             self.input_keep_prob_,
+            self.max_norm,
         )
         solver = self._engine.solver
         if solver.dropout is not None:

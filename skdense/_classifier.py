@@ -150,6 +150,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         class_weight=None,
         n_threads=None,
         mc_samples=100,
+        max_norm=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -181,6 +182,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         self.scoring = scoring
         self.n_threads = n_threads
         self.mc_samples = mc_samples
+        self.max_norm = max_norm
         self.class_weight = class_weight
 
     # ----------------------------------------------------------- targets

@@ -179,11 +179,10 @@ def _legend_where_it_covers_least(axes, handles):
     validation score lives on a twin axis."""
     ax = axes[0]
     ax.figure.draw_without_rendering()  # lay the figure out: final positions
-    renderer = ax.figure.canvas.get_renderer()
     points = np.vstack([_display_points(line) for a in axes for line in a.lines])
     for place in _LEGEND_PLACES:
         legend = ax.legend(handles=handles, loc=place)
-        if legend.get_window_extent(renderer).count_contains(points) == 0:
+        if legend.get_window_extent().count_contains(points) == 0:
             return legend
     # Curves that cross the whole axis (a falling loss and a rising score):
     # below the axis, where a constrained layout makes room for it.

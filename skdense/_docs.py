@@ -93,6 +93,14 @@ SHARED_PARAMETERS = """\
         one value for every hidden layer, or one per hidden layer. Dropout acts
         during training only; 1.0 means no dropout.
 
+    max_norm : float or None, default=None
+        Max-norm constraint (Srivastava et al., 2014): after every update of
+        ``'adam'`` or ``'sgd'``, each hidden unit's incoming weight vector is
+        scaled back to an L2 norm of at most ``max_norm`` when it is longer
+        (3 to 4 in the paper, paired with dropout). The output layer and the
+        intercepts are not constrained. None: no constraint. ``'lbfgs'``
+        refuses it.
+
     scoring : str, callable or None, default=None
         What early stopping watches on the validation set, as
         HistGradientBoosting's ``scoring``: None is MLPClassifier's choice

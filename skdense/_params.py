@@ -230,6 +230,7 @@ PARAMETER_CONSTRAINTS = {
     "class_weight": ClassWeight(),
     "n_threads": AnyOf(Options(None), Interval(Integral, 1, None)),
     "mc_samples": Interval(Integral, 1, None),
+    "max_norm": AnyOf(Options(None), Interval(Real, 0, None, closed="neither")),
     "loss": Options("squared_error", "poisson"),
 }
 
@@ -279,6 +280,12 @@ def check_solver_options(params, keep_probs, incremental):
                 f"keep_prob={params['keep_prob']!r}, input_keep_prob="
                 f"{params['input_keep_prob']!r}. Use solver='adam' or 'sgd', or "
                 "keep_prob=1.0 and input_keep_prob=1.0."
+            )
+        if params["max_norm"] is not None:
+            raise ValueError(
+                f"solver='lbfgs' cannot apply max_norm={params['max_norm']!r}: "
+                "it projects the weights after each stochastic step, and lbfgs "
+                "takes none. Use solver='adam' or 'sgd', or max_norm=None."
             )
     if incremental and params["early_stopping"]:
         raise ValueError("partial_fit does not support early_stopping=True.")

@@ -142,6 +142,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         scoring=None,
         n_threads=None,
         mc_samples=100,
+        max_norm=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -173,6 +174,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         self.scoring = scoring
         self.n_threads = n_threads
         self.mc_samples = mc_samples
+        self.max_norm = max_norm
         self.loss = loss
 
     # ----------------------------------------------------------- targets

@@ -36,6 +36,7 @@ from sklearn.model_selection import train_test_split
 
 from ._buffers import Buffers
 from ._callbacks import NoTasks
+from ._constraints import make_constraint
 from ._dropout import RowKeyedDropout, has_dropout, row_keys
 from ._params import SettingsOfParameters
 from ._penalties import make_penalty
@@ -141,13 +142,16 @@ class BatchLoop:
     optimizer : BaseOptimizer or None
         Takes the steps; the solver sets the optimizer of each run.
     dropout : RowKeyedDropout or None
+    constraint : MaxNorm or None
+        Projects the hidden layers' weights after every step.
     """
 
-    def __init__(self, network, penalty, optimizer, dropout):
+    def __init__(self, network, penalty, optimizer, dropout, constraint=None):
         self.network = network
         self.penalty = penalty
         self.optimizer = optimizer
         self.dropout = dropout
+        self.constraint = constraint
         self.grad = np.empty(network.n_params, dtype=network.dtype)
         self._buffers = Buffers()
 
@@ -216,6 +220,8 @@ class BatchLoop:
             weight_sum = X.shape[0] if weights is None else weights.sum()
             steps = self.optimizer.step_sizes(0, n_coefs) / weight_sum
             self.penalty.prox(theta[:n_coefs], steps)
+        if self.constraint is not None:
+            self.constraint.apply(self.network.unpack(theta)[0][:-1])
         return loss
 
 
@@ -231,13 +237,15 @@ class StochasticSolver:
         ``scorer(output, validation, loss)``: the validation score (higher is
         better) of the network's ``output`` (probabilities or values) on a
         :class:`ValidationSet` whose loss (penalty excluded) is ``loss``.
+    constraint : MaxNorm or None
+        Projects the hidden layers' weights after every step.
     """
 
-    def __init__(self, network, penalty, dropout, scorer=None):
+    def __init__(self, network, penalty, dropout, scorer=None, constraint=None):
         self.network = network
         self.dropout = dropout
         self.scorer = scorer
-        self.batches = BatchLoop(network, penalty, None, dropout)
+        self.batches = BatchLoop(network, penalty, None, dropout, constraint)
 
     def run(
         self,
@@ -371,7 +379,9 @@ class Engine:
     solver: StochasticSolver
 
 
-def reuse_or_build_solver(engine, network, penalty, keep_probs, scorer, input_keep=1.0):
+def reuse_or_build_solver(
+    engine, network, penalty, keep_probs, scorer, input_keep=1.0, max_norm=None
+):
     """``engine`` if its solver fits this call, else an :class:`Engine` anew.
 
     ``partial_fit`` on block after block reuses one solver: its network,
@@ -386,6 +396,7 @@ def reuse_or_build_solver(engine, network, penalty, keep_probs, scorer, input_ke
         *penalty,
         *keep_probs,
         input_keep,
+        max_norm,
     )
     if engine is not None and engine.key == key:
         engine.solver.scorer = scorer
@@ -394,5 +405,7 @@ def reuse_or_build_solver(engine, network, penalty, keep_probs, scorer, input_ke
     if has_dropout(keep_probs, input_keep):
         sizes = network.layer_sizes
         dropout = RowKeyedDropout(keep_probs, sizes[1:-1], 0, input_keep, sizes[0])
-    solver = StochasticSolver(network, make_penalty(*penalty), dropout, scorer)
+    solver = StochasticSolver(
+        network, make_penalty(*penalty), dropout, scorer, make_constraint(max_norm)
+    )
     return Engine(key, solver)

@@ -90,7 +90,7 @@ def test_the_legend_covers_no_curve_of_either_axis(seed):
     fig, ax = plt.subplots()
     display = LossCurveDisplay.from_estimator(model, ax=ax)
     fig.canvas.draw()
-    box = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    box = ax.get_legend().get_window_extent()
     for line in display.lines_:
         assert box.count_contains(_display_points(line)) == 0, line.get_label()
     plt.close(fig)

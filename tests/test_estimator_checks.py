@@ -11,6 +11,7 @@ CLASSIFIER_CONFIGS = [
     DenseNetClassifier(keep_prob=0.5),
     DenseNetClassifier(solver="sgd", keep_prob=0.8),
     DenseNetClassifier(input_keep_prob=0.8),
+    DenseNetClassifier(keep_prob=0.8, max_norm=3.0),
     DenseNetClassifier(solver="lbfgs"),
 ]
 
@@ -21,6 +22,7 @@ REGRESSOR_CONFIGS = [
     DenseNetRegressor(keep_prob=0.5),
     DenseNetRegressor(solver="sgd", keep_prob=0.8),
     DenseNetRegressor(input_keep_prob=0.8),
+    DenseNetRegressor(keep_prob=0.8, max_norm=3.0),
     DenseNetRegressor(solver="lbfgs"),
 ]
 

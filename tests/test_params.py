@@ -65,6 +65,8 @@ BAD_PARAMETERS = [
     ("n_threads", 1.5, "n_threads"),
     ("mc_samples", 0, "mc_samples"),
     ("mc_samples", "many", "mc_samples"),
+    ("max_norm", 0.0, r"max_norm must be one of None or a float in \(0, inf\)"),
+    ("max_norm", "3", "max_norm"),
 ]
 
 
