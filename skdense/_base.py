@@ -54,7 +54,7 @@ from ._validation import (
     validate_X,
 )
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw")
 
 
 class _Fit(NamedTuple):

@@ -10,9 +10,15 @@ SHARED_PARAMETERS = """\
     activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
         Activation function of the hidden layers.
 
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+    solver : {'lbfgs', 'sgd', 'adam', 'adamw'}, default='adam'
         Weight optimiser. ``'lbfgs'`` (full batch, ``scipy.optimize``) supports
-        only ``penalty`` None or ``'l2'`` and no dropout.
+        only ``penalty`` None or ``'l2'`` and no dropout. ``'adamw'`` is Adam
+        with decoupled weight decay (Loshchilov and Hutter, 2019), the step of
+        ``torch.optim.AdamW``: the L2 part of the penalty decays the weights,
+        ``w <- w * (1 - learning_rate_init * alpha * l2 / sum(s))`` per
+        minibatch of sample weights ``s`` (``l2`` is 1 for ``'l2'`` and
+        ``1 - l1_ratio`` for ``'elasticnet'``), instead of entering the
+        gradient that Adam rescales; the L1 part keeps its proximal step.
 
     alpha : float, default=0.0001
         Strength of the penalty, as in scikit-learn's MLP.

@@ -206,7 +206,16 @@ class DenseNetwork:
         return output
 
     def loss_gradient(
-        self, theta, X, Y, sample_weight, penalty, grad, masks=None, include_l1=True
+        self,
+        theta,
+        X,
+        Y,
+        sample_weight,
+        penalty,
+        grad,
+        masks=None,
+        include_l1=True,
+        include_l2=True,
     ):
         """Objective of one batch, with its gradient written into ``grad``.
 
@@ -229,6 +238,9 @@ class DenseNetwork:
         include_l1 : bool, default=True
             Whether the gradient includes the L1 subgradient; the stochastic
             solvers leave it out and take a proximal step instead.
+        include_l2 : bool, default=True
+            Whether the gradient includes the L2 part; AdamW leaves it out
+            and decays the weights instead.
 
         Returns
         -------
@@ -251,7 +263,9 @@ class DenseNetwork:
             delta *= sample_weight[:, None]
         self._backward(coefs, inputs, hidden, delta, masks, grad)
         work = self._buffers.get("penalty", self.n_coefs, dtype=self.dtype)
-        penalty.add_gradient(weights, grad[: self.n_coefs], include_l1, work)
+        penalty.add_gradient(
+            weights, grad[: self.n_coefs], include_l1, work, include_l2
+        )
         grad /= sw_sum
         return loss
 

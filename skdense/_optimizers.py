@@ -11,6 +11,7 @@ Adam's own diagonal metric).
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
+import math
 
 import numpy as np
 
@@ -23,6 +24,10 @@ class BaseOptimizer:
     learning_rate_init : float
         Initial step size.
     """
+
+    #: Whether the L2 part of the penalty is applied as a decay of the
+    #: weights (:meth:`decay`) rather than through the gradient.
+    decouples_weight_decay = False
 
     def __init__(self, learning_rate_init):
         self.learning_rate_init = learning_rate_init
@@ -198,23 +203,99 @@ class AdamOptimizer(BaseOptimizer):
         return update
 
 
-def make_optimizer(params, n_params, dtype):
-    """The optimizer that the estimator parameters ``params`` ask for."""
-    if params["solver"] == "sgd":
-        return SGDOptimizer(
-            n_params,
-            dtype,
-            params["learning_rate_init"],
-            params["learning_rate"],
-            params["momentum"],
-            params["nesterovs_momentum"],
-            params["power_t"],
-        )
-    return AdamOptimizer(
+class AdamWOptimizer(AdamOptimizer):
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019).
+
+    The step is ``torch.optim.AdamW``'s, operation for operation: the weights
+    decay first, ``w <- w * (1 - lr * rate)``, then Adam moves them by
+    ``lr / (1 - beta_1**t) * m / (sqrt(v) / sqrt(1 - beta_2**t) + epsilon)``
+    (``epsilon`` added after the bias correction, where scikit-learn's Adam
+    adds it before). The rate comes from the penalty (:meth:`decay`), so the
+    gradient the step sees holds the data loss alone.
+
+    Parameters
+    ----------
+    n_params : int
+        Size of the flat parameter vector.
+    dtype : numpy dtype
+        Dtype of the parameters.
+    learning_rate_init : float
+        Step size (``lr``).
+    beta_1, beta_2 : float
+        Decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float
+        Added to the bias-corrected root of the second moment.
+    """
+
+    decouples_weight_decay = True
+
+    def decay(self, weights, rate):
+        """Shrink ``weights`` in place: ``weights *= 1 - learning_rate * rate``."""
+        if rate:
+            weights *= 1 - self.learning_rate_now() * rate
+
+    def learning_rate_now(self):
+        """The step size of the next step (``lr``, before bias correction)."""
+        return self.learning_rate_init
+
+    def step_sizes(self, start, stop):
+        return self._step_size / self._scratch(self.vs, "_denominator")[start:stop]
+
+    def _update(self, grad):
+        self.t += 1
+        work = self._scratch(grad)
+        self.ms *= self.beta_1
+        self.ms += np.multiply(grad, 1 - self.beta_1, out=work)
+        self.vs *= self.beta_2
+        np.square(grad, out=work)
+        work *= 1 - self.beta_2
+        self.vs += work
+        lr = self.learning_rate_now()
+        self.learning_rate = lr
+        self._step_size = lr / (1 - self.beta_1**self.t)
+        denominator = np.sqrt(self.vs, out=self._scratch(grad, "_denominator"))
+        denominator /= math.sqrt(1 - self.beta_2**self.t)
+        denominator += self.epsilon
+        update = np.multiply(self.ms, -self._step_size, out=work)
+        update /= denominator
+        return update
+
+
+def _sgd(params, n_params, dtype):
+    return SGDOptimizer(
         n_params,
         dtype,
         params["learning_rate_init"],
-        params["beta_1"],
-        params["beta_2"],
-        params["epsilon"],
+        params["learning_rate"],
+        params["momentum"],
+        params["nesterovs_momentum"],
+        params["power_t"],
     )
+
+
+def _adam(kind):
+    def make(params, n_params, dtype):
+        return kind(
+            n_params,
+            dtype,
+            params["learning_rate_init"],
+            params["beta_1"],
+            params["beta_2"],
+            params["epsilon"],
+        )
+
+    return make
+
+
+#: solver -> make(params, n_params, dtype): the optimizer of each stochastic
+#: solver, from the estimator parameters.
+OPTIMIZERS = {
+    "sgd": _sgd,
+    "adam": _adam(AdamOptimizer),
+    "adamw": _adam(AdamWOptimizer),
+}
+
+
+def make_optimizer(params, n_params, dtype):
+    """The optimizer that the estimator parameters ``params`` ask for."""
+    return OPTIMIZERS[params["solver"]](params, n_params, dtype)

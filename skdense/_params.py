@@ -201,7 +201,7 @@ def _unit(closed):
 PARAMETER_CONSTRAINTS = {
     "hidden_layer_sizes": HiddenLayerSizes(),
     "activation": Options("identity", "logistic", "tanh", "relu"),
-    "solver": Options("lbfgs", "sgd", "adam"),
+    "solver": Options("lbfgs", "sgd", "adam", "adamw"),
     "alpha": Interval(Real, 0, None),
     "batch_size": AnyOf(Options("auto"), Interval(Integral, 1, None)),
     "learning_rate": Options("constant", "invscaling", "adaptive"),

@@ -48,16 +48,17 @@ class Penalty:
             total += self.l1_strength * float(np.abs(weights).sum())
         return total
 
-    def add_gradient(self, weights, grad, include_l1=True, work=None):
+    def add_gradient(self, weights, grad, include_l1=True, work=None, include_l2=True):
         """Add the penalty's (sub)gradient to ``grad`` in place.
 
-        ``include_l1=False`` adds only the smooth L2 part: the stochastic
-        solvers handle the L1 part with :meth:`prox` instead. ``work``, an
-        array like ``weights``, spares an allocation.
+        ``include_l1=False`` leaves out the L1 part: the stochastic solvers
+        handle it with :meth:`prox` instead. ``include_l2=False`` leaves out
+        the L2 part, which AdamW applies as a decay of the weights. ``work``,
+        an array like ``weights``, spares an allocation.
         """
         if work is None:
             work = np.empty_like(weights)
-        if self.l2_strength:
+        if self.l2_strength and include_l2:
             grad += np.multiply(weights, self.l2_strength, out=work)
         if self.l1_strength and include_l1:
             np.sign(weights, out=work)

@@ -19,6 +19,7 @@ SKOPS_TRUSTED_TYPES = [
     "skdense._classifier.DenseNetClassifier",
     "skdense._fit_state.FitState",
     "skdense._optimizers.AdamOptimizer",
+    "skdense._optimizers.AdamWOptimizer",
     "skdense._optimizers.SGDOptimizer",
     "skdense._regressor.DenseNetRegressor",
 ]

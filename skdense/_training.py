@@ -209,15 +209,26 @@ class BatchLoop:
             masks = self.dropout.masks(keys, epoch_key, self.network.dtype)
             if self.dropout.input_keep < 1.0:
                 X = self.dropout.drop_inputs(X, keys, epoch_key)
+        decoupled = self.optimizer.decouples_weight_decay
         loss = self.network.loss_gradient(
-            theta, X, Y, weights, self.penalty, self.grad, masks, include_l1=False
+            theta,
+            X,
+            Y,
+            weights,
+            self.penalty,
+            self.grad,
+            masks,
+            include_l1=False,
+            include_l2=not decoupled,
         )
         if not np.isfinite(loss):
             return loss
+        n_coefs = self.network.n_coefs
+        weight_sum = X.shape[0] if weights is None else weights.sum()
+        if decoupled:
+            self.optimizer.decay(theta[:n_coefs], self.penalty.l2_strength / weight_sum)
         self.optimizer.step(theta, self.grad)
         if self.penalty.has_l1:
-            n_coefs = self.network.n_coefs
-            weight_sum = X.shape[0] if weights is None else weights.sum()
             steps = self.optimizer.step_sizes(0, n_coefs) / weight_sum
             self.penalty.prox(theta[:n_coefs], steps)
         if self.constraint is not None:

@@ -48,3 +48,11 @@ def test_onnx_benchmark_smoke(capsys):
 def test_partial_fit_benchmark_smoke(capsys):
     _load("bench_partial_fit").main(["--repeats", "1", "--blocks", "3"])
     assert "us/call" in capsys.readouterr().out
+
+
+def test_the_torch_comparison_says_how_to_get_torch(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(SystemExit, match=r"pip install torch==2\.13\.0"):
+        _load("compare_torch").main(["--configs", "1"])

@@ -131,3 +131,29 @@ def test_changing_max_norm_builds_a_new_engine():
         assert (
             DenseNetClassifier((8,)).fit(X, y)._engine.solver.batches.constraint is None
         )
+
+
+@pytest.mark.parametrize("estimator", [DenseNetClassifier, DenseNetRegressor])
+def test_adamw_trains_on_with_partial_fit_and_makes_l1_zeros(estimator):
+    X, y = _data(estimator)
+    params = dict(hidden_layer_sizes=(8,), solver="adamw", random_state=0)
+    model = estimator(**params, max_iter=3).fit(X, y)
+    assert type(model._optimizer).__name__ == "AdamWOptimizer"
+    t = model._optimizer.t
+    model.partial_fit(X, y)
+    assert model._optimizer.t > t and len(model.loss_curve_) == 4
+    sparse = estimator(**params, penalty="l1", alpha=1.0, learning_rate_init=0.05)
+    assert (sparse.set_params(max_iter=20).fit(X, y).coefs_[0] == 0).mean() > 0.1
+    assert not (model.coefs_[0] == 0).any()
+
+
+@pytest.mark.parametrize("estimator", [DenseNetClassifier, DenseNetRegressor])
+def test_adamw_decay_shrinks_the_weights_that_alpha_names(estimator):
+    X, y = _data(estimator)
+    params = dict(hidden_layer_sizes=(8,), solver="adamw", max_iter=30, random_state=0)
+    weak = estimator(**params, alpha=1e-4).fit(X, y)
+    strong = estimator(**params, alpha=5000.0).fit(X, y)  # 1 - 0.025 a step
+    assert np.abs(strong.coefs_[0]).sum() < 0.5 * np.abs(weak.coefs_[0]).sum()
+    np.testing.assert_allclose(  # the intercepts are not decayed as the weights are
+        np.abs(strong.intercepts_[0]).sum(), np.abs(weak.intercepts_[0]).sum(), rtol=1
+    )

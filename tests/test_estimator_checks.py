@@ -12,6 +12,7 @@ CLASSIFIER_CONFIGS = [
     DenseNetClassifier(solver="sgd", keep_prob=0.8),
     DenseNetClassifier(input_keep_prob=0.8),
     DenseNetClassifier(keep_prob=0.8, max_norm=3.0),
+    DenseNetClassifier(solver="adamw", penalty="elasticnet"),
     DenseNetClassifier(solver="lbfgs"),
 ]
 
@@ -23,6 +24,7 @@ REGRESSOR_CONFIGS = [
     DenseNetRegressor(solver="sgd", keep_prob=0.8),
     DenseNetRegressor(input_keep_prob=0.8),
     DenseNetRegressor(keep_prob=0.8, max_norm=3.0),
+    DenseNetRegressor(solver="adamw", penalty="elasticnet"),
     DenseNetRegressor(solver="lbfgs"),
 ]
 

@@ -178,3 +178,64 @@ def test_scratch_buffers_follow_the_dtype():
     assert sgd._scratch(np.zeros(3)).dtype == np.float64
     assert sgd._scratch(np.zeros(3, dtype=np.float32)).dtype == np.float32
     assert sgd._scratch(np.zeros(4, dtype=np.float32)).shape == (4,)
+
+
+def _adamw_by_hand(params, grads, lr, beta_1, beta_2, epsilon, rate):
+    """torch.optim.AdamW's update written out (its documented algorithm), for
+    the weights ``params`` decayed at ``rate`` (weight_decay) per step."""
+    m, v = np.zeros_like(params), np.zeros_like(params)
+    for t, grad in enumerate(grads, start=1):
+        params = params * (1 - lr * rate)
+        m = beta_1 * m + (1 - beta_1) * grad
+        v = beta_2 * v + (1 - beta_2) * grad**2
+        denominator = np.sqrt(v) / np.sqrt(1 - beta_2**t) + epsilon
+        params = params - lr / (1 - beta_1**t) * m / denominator
+    return params
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.05])
+def test_adamw_takes_the_decoupled_steps(rate):
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=12)
+    grads = rng.normal(size=(6, 12))
+    ours = make_optimizer(
+        dict(
+            solver="adamw",
+            learning_rate_init=0.01,
+            beta_1=0.8,
+            beta_2=0.99,
+            epsilon=1e-3,
+        ),
+        12,
+        np.float64,
+    )
+    assert ours.decouples_weight_decay and not AdamOptimizer.decouples_weight_decay
+    theta = params.copy()
+    for grad in grads:
+        ours.decay(theta, rate)
+        ours.step(theta, grad)
+    expected = _adamw_by_hand(params, grads, 0.01, 0.8, 0.99, 1e-3, rate)
+    np.testing.assert_allclose(theta, expected, rtol=1e-13, atol=1e-15)
+    # The step size of the last step, per parameter, for the L1 prox.
+    denominator = np.sqrt(ours.vs) / np.sqrt(1 - 0.99**6) + 1e-3
+    np.testing.assert_allclose(
+        ours.step_sizes(0, 12), 0.01 / (1 - 0.8**6) / denominator, rtol=1e-14
+    )
+
+
+def test_adamw_pickles_and_restores_its_moments():
+    ours = make_optimizer(
+        dict(
+            solver="adamw",
+            learning_rate_init=0.01,
+            beta_1=0.9,
+            beta_2=0.999,
+            epsilon=1e-8,
+        ),
+        4,
+        np.float32,
+    )
+    ours.step(np.zeros(4, np.float32), np.ones(4, np.float32))
+    loaded = pickle.loads(pickle.dumps(ours))
+    assert loaded.t == 1 and loaded.ms.dtype == np.float32
+    np.testing.assert_array_equal(loaded.vs, ours.vs)

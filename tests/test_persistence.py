@@ -33,6 +33,7 @@ ESTIMATORS = [
     DenseNetClassifier((8,), solver="sgd", keep_prob=0.8, max_iter=5, random_state=0),
     DenseNetClassifier((8,), solver="lbfgs", max_iter=5, random_state=0),
     DenseNetClassifier((8,), early_stopping=True, max_iter=5, random_state=0),
+    DenseNetClassifier((8,), solver="adamw", max_iter=5, random_state=0),
     DenseNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0),
     DenseNetRegressor(
         hidden_layer_sizes=(8,), solver="sgd", max_iter=5, random_state=0

@@ -15,7 +15,7 @@ from skdense import DenseNetClassifier, DenseNetRegressor
 from skdense._dropout import RowKeyedDropout, row_keys
 from skdense._fit_state import FitState
 from skdense._network import DenseNetwork
-from skdense._optimizers import AdamOptimizer, SGDOptimizer
+from skdense._optimizers import AdamOptimizer, SGDOptimizer, make_optimizer
 from skdense._penalties import make_penalty
 from skdense._targets import Targets
 from skdense._training import (
@@ -740,3 +740,39 @@ def test_a_callback_that_stops_keeps_the_best_validation_weights():
         tasks=_RecordingTasks(stop_after=4),
     )
     np.testing.assert_array_equal(theta, kept["theta"])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_adamw_decays_the_weights_by_the_penalty_and_never_the_intercepts(weighted):
+    X, targets = _problem(n_samples=16)
+    weights = np.linspace(0.5, 2.0, 16) if weighted else None
+    network = DenseNetwork([5, 4, 3], "tanh", "softmax", np.float64)
+    theta = network.initial_params(np.random.RandomState(0))
+    start = theta.copy()
+    optimizer = make_optimizer(
+        dict(
+            solver="adamw",
+            learning_rate_init=0.1,
+            beta_1=0.9,
+            beta_2=0.999,
+            epsilon=1e-8,
+        ),
+        network.n_params,
+        np.float64,
+    )
+    penalty = make_penalty("l2", 3.0, 0.5)
+    loop = BatchLoop(network, penalty, optimizer, None)
+    loop.run(theta, TrainingSet(X, targets, weights), None, 16, 0)
+    # By hand: the data gradient alone, the decay at alpha / sum of weights.
+    grad = np.empty_like(start)
+    no_penalty = make_penalty(None, 0.0, 0.5)
+    Y = targets.dense(np.float64)
+    network.loss_gradient(start.copy(), X, Y, weights, no_penalty, grad)
+    weight_sum = 16 if weights is None else weights.sum()
+    expected = start.copy()
+    n_coefs = network.n_coefs
+    expected[:n_coefs] *= 1 - 0.1 * 3.0 / weight_sum
+    m, v = 0.1 * grad, 0.001 * grad**2
+    denominator = np.sqrt(v) / np.sqrt(0.001) + 1e-8
+    expected -= 0.1 / 0.1 * m / denominator
+    np.testing.assert_allclose(theta, expected, rtol=1e-12, atol=1e-14)
