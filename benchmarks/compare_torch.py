@@ -1,4 +1,4 @@
-"""skdense's AdamW step against ``torch.optim.AdamW``, in float64.
+"""skdense's AdamW step and cosine schedule against PyTorch's, in float64.
 
 PyTorch is never a dependency of skdense: install the CPU build on its own
 (``pip install torch==2.13.0``) and run::
@@ -13,7 +13,15 @@ decays weights and never intercepts. The mapping from skdense's parameters:
 ``lr = learning_rate_init`` and ``weight_decay = alpha * l2 / sum(s)`` for a
 minibatch of sample weights ``s`` (``alpha / batch_size`` without weights),
 ``l2`` being 1 for ``penalty='l2'`` and ``1 - l1_ratio`` for
-``'elasticnet'``. It prints the worst relative difference and writes it to
+``'elasticnet'``.
+
+The schedule (``learning_rate='cosine'``, ``warmup_iter``) is compared, epoch
+by epoch, with ``SequentialLR`` of ``LinearLR(start_factor=1 / (warmup_iter +
+1), total_iters=warmup_iter)`` and ``CosineAnnealingLR(T_max=max_iter -
+warmup_iter)`` (``CosineAnnealingLR`` alone without warm-up), stepped once per
+epoch, over drawn ``learning_rate_init``, ``max_iter`` and ``warmup_iter``.
+
+It prints the worst relative differences and writes them to
 ``benchmarks/results/compare_torch.json``.
 """
 
@@ -53,6 +61,7 @@ def adamw_difference(torch, rng, n_steps):
     ours = make_optimizer(
         dict(
             solver="adamw",
+            learning_rate="constant",
             learning_rate_init=lr,
             beta_1=beta_1,
             beta_2=beta_2,
@@ -88,6 +97,49 @@ def adamw_difference(torch, rng, n_steps):
     return worst
 
 
+def schedule_difference(torch, rng):
+    """Worst relative difference of the rate over every epoch of a schedule."""
+    lr = float(10 ** rng.uniform(-4, 0))
+    max_iter = int(rng.integers(2, 300))
+    warmup = int(rng.integers(0, min(max_iter, 20)))
+    ours = make_optimizer(
+        dict(
+            solver="sgd",
+            learning_rate_init=lr,
+            learning_rate="cosine",
+            max_iter=max_iter,
+            warmup_iter=warmup,
+            momentum=0.0,
+            nesterovs_momentum=False,
+            power_t=0.5,
+        ),
+        1,
+        np.float64,
+    )
+    parameter = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([parameter], lr=lr)
+    scheduler = _torch_schedule(torch, optimizer, max_iter, warmup)
+    worst = 0.0
+    for _ in range(max_iter):
+        expected = optimizer.param_groups[0]["lr"]
+        worst = max(worst, abs(ours.learning_rate - expected) / expected)
+        optimizer.step()
+        scheduler.step()
+        ours.iteration_ends(0)
+    return worst
+
+
+def _torch_schedule(torch, optimizer, max_iter, warmup):
+    schedulers = torch.optim.lr_scheduler
+    cosine = schedulers.CosineAnnealingLR(optimizer, T_max=max_iter - warmup)
+    if not warmup:
+        return cosine
+    linear = schedulers.LinearLR(
+        optimizer, start_factor=1 / (warmup + 1), total_iters=warmup
+    )
+    return schedulers.SequentialLR(optimizer, [linear, cosine], milestones=[warmup])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", type=int, default=200)
@@ -97,11 +149,16 @@ def main(argv=None):
     torch.set_default_dtype(torch.float64)
     rng = np.random.default_rng(0)
     worst = max(adamw_difference(torch, rng, args.steps) for _ in range(args.configs))
+    worst_schedule = max(schedule_difference(torch, rng) for _ in range(args.configs))
     result = {
         "adamw": {
             "configurations": args.configs,
             "steps_each": args.steps,
             "worst_relative_difference": worst,
+        },
+        "cosine_schedule": {
+            "configurations": args.configs,
+            "worst_relative_difference": worst_schedule,
         },
         "torch": torch.__version__,
         "numpy": np.__version__,
@@ -110,6 +167,10 @@ def main(argv=None):
     print(
         f"AdamW: {args.configs} configurations x {args.steps} steps, worst "
         f"relative difference {worst:.2e} (torch {torch.__version__})"
+    )
+    print(
+        f"cosine schedule with warm-up: {args.configs} configurations, every "
+        f"epoch, worst relative difference {worst_schedule:.2e}"
     )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

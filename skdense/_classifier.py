@@ -151,6 +151,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         n_threads=None,
         mc_samples=100,
         max_norm=None,
+        warmup_iter=0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -183,6 +184,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         self.n_threads = n_threads
         self.mc_samples = mc_samples
         self.max_norm = max_norm
+        self.warmup_iter = warmup_iter
         self.class_weight = class_weight
 
     # ----------------------------------------------------------- targets

@@ -27,8 +27,16 @@ SHARED_PARAMETERS = """\
         Size of minibatches for the stochastic solvers; ``'auto'`` is
         ``min(200, n_samples)``.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of ``solver='sgd'``.
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
+            default='constant'
+        Learning-rate schedule. MLP's three are ``solver='sgd'``'s alone, as
+        in MLP. ``'cosine'`` serves ``'sgd'``, ``'adam'`` and ``'adamw'``: one
+        cosine cycle from ``learning_rate_init`` down towards 0 over
+        ``max_iter`` epochs, after ``warmup_iter`` epochs of linear warm-up
+        (PyTorch's ``LinearLR`` then ``CosineAnnealingLR``, stepped per
+        epoch). Early stopping ends the cycle where it stops; ``partial_fit``
+        steps it once per call and holds the last rate past ``max_iter``;
+        ``fit`` (``warm_start`` too) starts a new cycle.
 
     learning_rate_init : float, default=0.001
         Initial learning rate of the stochastic solvers.
@@ -98,6 +106,12 @@ SHARED_PARAMETERS = """\
         Probability of keeping a hidden unit in (inverted) dropout, in (0, 1]:
         one value for every hidden layer, or one per hidden layer. Dropout acts
         during training only; 1.0 means no dropout.
+
+    warmup_iter : int, default=0
+        Epochs of linear warm-up before the cosine cycle of
+        ``learning_rate='cosine'``: epoch ``e`` takes ``learning_rate_init *
+        (e + 1) / (warmup_iter + 1)``. Must be smaller than ``max_iter``; other
+        schedules refuse a warm-up.
 
     max_norm : float or None, default=None
         Max-norm constraint (Srivastava et al., 2014): after every update of

@@ -16,6 +16,43 @@ import math
 import numpy as np
 
 
+class CosineSchedule:
+    """One cosine cycle of the step size over ``max_iter`` epochs, after
+    ``warmup_iter`` epochs of linear warm-up.
+
+    The rate of epoch ``e`` (from 0) is ``lr * (e + 1) / (warmup_iter + 1)``
+    during the warm-up, then ``lr * (1 + cos(pi * k / T)) / 2`` with ``k = e -
+    warmup_iter`` and ``T = max_iter - warmup_iter``: PyTorch's
+    ``SequentialLR`` of ``LinearLR(start_factor=1 / (warmup_iter + 1),
+    total_iters=warmup_iter)`` and ``CosineAnnealingLR(T_max=T)``, stepped once
+    per epoch. Past ``max_iter`` epochs (``partial_fit`` goes on) the rate
+    stays at its last value rather than climbing back up a second cycle.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        The peak rate ``lr``.
+    max_iter : int
+        Epochs of the whole schedule, warm-up included.
+    warmup_iter : int, default=0
+        Epochs of warm-up, fewer than ``max_iter``.
+    """
+
+    def __init__(self, learning_rate_init, max_iter, warmup_iter=0):
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.warmup_iter = warmup_iter
+
+    def rate(self, epoch):
+        """The step size of epoch ``epoch`` (counted from 0)."""
+        peak, warmup = self.learning_rate_init, self.warmup_iter
+        if epoch < warmup:
+            return peak * (epoch + 1) / (warmup + 1)
+        cycle = self.max_iter - warmup
+        k = min(epoch - warmup, cycle - 1)
+        return peak * (1 + math.cos(math.pi * k / cycle)) / 2
+
+
 class BaseOptimizer:
     """Shared schedule and stopping logic of the stochastic optimizers.
 
@@ -23,15 +60,30 @@ class BaseOptimizer:
     ----------
     learning_rate_init : float
         Initial step size.
+    schedule : CosineSchedule or None, default=None
+        The step size of each epoch; None keeps ``learning_rate_init`` (or
+        the optimizer's own schedule: SGD's ``invscaling``, ``adaptive``).
     """
 
     #: Whether the L2 part of the penalty is applied as a decay of the
     #: weights (:meth:`decay`) rather than through the gradient.
     decouples_weight_decay = False
+    # Defaults for optimizers pickled before schedules existed (0.1).
+    schedule = None
+    epoch = 0
 
-    def __init__(self, learning_rate_init):
+    def __init__(self, learning_rate_init, schedule=None):
         self.learning_rate_init = learning_rate_init
-        self.learning_rate = float(learning_rate_init)
+        self.schedule = schedule
+        self.epoch = 0
+        self.learning_rate = float(self.base_rate())
+
+    def base_rate(self):
+        """The step size this epoch's schedule asks for (before Adam's bias
+        correction)."""
+        if self.schedule is None:
+            return self.learning_rate_init
+        return self.schedule.rate(self.epoch)
 
     def step(self, params, grad):
         """Move ``params`` (in place) one step against ``grad``."""
@@ -43,6 +95,9 @@ class BaseOptimizer:
 
     def iteration_ends(self, time_step):
         """Update the schedule at the end of an epoch (``time_step``: samples seen)."""
+        self.epoch += 1
+        if self.schedule is not None:
+            self.learning_rate = self.schedule.rate(self.epoch)
 
     def trigger_stopping(self, msg, verbose):
         """Whether to stop now that the loss stopped improving."""
@@ -95,6 +150,8 @@ class SGDOptimizer(BaseOptimizer):
         Whether to use Nesterov's momentum.
     power_t : float
         Exponent of ``'invscaling'``.
+    schedule : CosineSchedule or None, default=None
+        The step size of each epoch, with ``lr_schedule='cosine'``.
     """
 
     def __init__(
@@ -106,8 +163,9 @@ class SGDOptimizer(BaseOptimizer):
         momentum,
         nesterov,
         power_t,
+        schedule=None,
     ):
-        super().__init__(learning_rate_init)
+        super().__init__(learning_rate_init, schedule)
         self.lr_schedule = lr_schedule
         self.momentum = momentum
         self.nesterov = nesterov
@@ -123,6 +181,7 @@ class SGDOptimizer(BaseOptimizer):
         return self.learning_rate
 
     def iteration_ends(self, time_step):
+        super().iteration_ends(time_step)
         if self.lr_schedule == "invscaling":
             self.learning_rate = (
                 self.learning_rate_init / (time_step + 1) ** self.power_t
@@ -168,10 +227,21 @@ class AdamOptimizer(BaseOptimizer):
         Decay rates of the first and second moment estimates, in [0, 1).
     epsilon : float
         Added to the root of the second moment, for stability.
+    schedule : CosineSchedule or None, default=None
+        The step size of each epoch.
     """
 
-    def __init__(self, n_params, dtype, learning_rate_init, beta_1, beta_2, epsilon):
-        super().__init__(learning_rate_init)
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init,
+        beta_1,
+        beta_2,
+        epsilon,
+        schedule=None,
+    ):
+        super().__init__(learning_rate_init, schedule)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -192,7 +262,7 @@ class AdamOptimizer(BaseOptimizer):
         work *= 1 - self.beta_2
         self.vs += work
         self.learning_rate = float(
-            self.learning_rate_init
+            self.base_rate()
             * np.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
@@ -230,13 +300,10 @@ class AdamWOptimizer(AdamOptimizer):
     decouples_weight_decay = True
 
     def decay(self, weights, rate):
-        """Shrink ``weights`` in place: ``weights *= 1 - learning_rate * rate``."""
+        """Shrink ``weights`` in place: ``weights *= 1 - lr * rate``, ``lr`` the
+        step size of this epoch."""
         if rate:
-            weights *= 1 - self.learning_rate_now() * rate
-
-    def learning_rate_now(self):
-        """The step size of the next step (``lr``, before bias correction)."""
-        return self.learning_rate_init
+            weights *= 1 - self.base_rate() * rate
 
     def step_sizes(self, start, stop):
         return self._step_size / self._scratch(self.vs, "_denominator")[start:stop]
@@ -250,7 +317,7 @@ class AdamWOptimizer(AdamOptimizer):
         np.square(grad, out=work)
         work *= 1 - self.beta_2
         self.vs += work
-        lr = self.learning_rate_now()
+        lr = self.base_rate()
         self.learning_rate = lr
         self._step_size = lr / (1 - self.beta_1**self.t)
         denominator = np.sqrt(self.vs, out=self._scratch(grad, "_denominator"))
@@ -270,6 +337,7 @@ def _sgd(params, n_params, dtype):
         params["momentum"],
         params["nesterovs_momentum"],
         params["power_t"],
+        _schedule(params),
     )
 
 
@@ -282,9 +350,19 @@ def _adam(kind):
             params["beta_1"],
             params["beta_2"],
             params["epsilon"],
+            _schedule(params),
         )
 
     return make
+
+
+def _schedule(params):
+    """The schedule of ``learning_rate='cosine'``; None for MLP's values."""
+    if params["learning_rate"] != "cosine":
+        return None
+    return CosineSchedule(
+        params["learning_rate_init"], params["max_iter"], params["warmup_iter"]
+    )
 
 
 #: solver -> make(params, n_params, dtype): the optimizer of each stochastic

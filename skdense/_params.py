@@ -204,7 +204,8 @@ PARAMETER_CONSTRAINTS = {
     "solver": Options("lbfgs", "sgd", "adam", "adamw"),
     "alpha": Interval(Real, 0, None),
     "batch_size": AnyOf(Options("auto"), Interval(Integral, 1, None)),
-    "learning_rate": Options("constant", "invscaling", "adaptive"),
+    "learning_rate": Options("constant", "invscaling", "adaptive", "cosine"),
+    "warmup_iter": Interval(Integral, 0, None),
     "learning_rate_init": Interval(Real, 0, None, closed="neither"),
     "power_t": Interval(Real, 0, None),
     "max_iter": Interval(Integral, 1, None),
@@ -287,5 +288,19 @@ def check_solver_options(params, keep_probs, incremental):
                 "it projects the weights after each stochastic step, and lbfgs "
                 "takes none. Use solver='adam' or 'sgd', or max_norm=None."
             )
+    if params["warmup_iter"] and params["learning_rate"] != "cosine":
+        raise ValueError(
+            f"warmup_iter={params['warmup_iter']!r} warms up the cosine schedule "
+            f"only; got learning_rate={params['learning_rate']!r}. Set "
+            "learning_rate='cosine', or warmup_iter=0."
+        )
+    if (
+        params["learning_rate"] == "cosine"
+        and params["warmup_iter"] >= params["max_iter"]
+    ):
+        raise ValueError(
+            f"warmup_iter={params['warmup_iter']!r} leaves no epoch of the cosine "
+            f"cycle: it must be smaller than max_iter={params['max_iter']!r}."
+        )
     if incremental and params["early_stopping"]:
         raise ValueError("partial_fit does not support early_stopping=True.")

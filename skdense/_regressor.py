@@ -143,6 +143,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         n_threads=None,
         mc_samples=100,
         max_norm=None,
+        warmup_iter=0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -175,6 +176,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         self.n_threads = n_threads
         self.mc_samples = mc_samples
         self.max_norm = max_norm
+        self.warmup_iter = warmup_iter
         self.loss = loss
 
     # ----------------------------------------------------------- targets

@@ -13,6 +13,7 @@ CLASSIFIER_CONFIGS = [
     DenseNetClassifier(input_keep_prob=0.8),
     DenseNetClassifier(keep_prob=0.8, max_norm=3.0),
     DenseNetClassifier(solver="adamw", penalty="elasticnet"),
+    DenseNetClassifier(learning_rate="cosine", warmup_iter=2),
     DenseNetClassifier(solver="lbfgs"),
 ]
 
@@ -25,6 +26,7 @@ REGRESSOR_CONFIGS = [
     DenseNetRegressor(input_keep_prob=0.8),
     DenseNetRegressor(keep_prob=0.8, max_norm=3.0),
     DenseNetRegressor(solver="adamw", penalty="elasticnet"),
+    DenseNetRegressor(solver="sgd", learning_rate="cosine", warmup_iter=2),
     DenseNetRegressor(solver="lbfgs"),
 ]
 

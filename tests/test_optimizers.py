@@ -11,7 +11,12 @@ from sklearn.neural_network._stochastic_optimizers import (
     SGDOptimizer as SklearnSGD,
 )
 
-from skdense._optimizers import AdamOptimizer, SGDOptimizer, make_optimizer
+from skdense._optimizers import (
+    AdamOptimizer,
+    CosineSchedule,
+    SGDOptimizer,
+    make_optimizer,
+)
 
 
 def _run(ours, reference, n_steps=5, seed=0):
@@ -201,6 +206,7 @@ def test_adamw_takes_the_decoupled_steps(rate):
     ours = make_optimizer(
         dict(
             solver="adamw",
+            learning_rate="constant",
             learning_rate_init=0.01,
             beta_1=0.8,
             beta_2=0.99,
@@ -227,6 +233,7 @@ def test_adamw_pickles_and_restores_its_moments():
     ours = make_optimizer(
         dict(
             solver="adamw",
+            learning_rate="constant",
             learning_rate_init=0.01,
             beta_1=0.9,
             beta_2=0.999,
@@ -239,3 +246,66 @@ def test_adamw_pickles_and_restores_its_moments():
     loaded = pickle.loads(pickle.dumps(ours))
     assert loaded.t == 1 and loaded.ms.dtype == np.float32
     np.testing.assert_array_equal(loaded.vs, ours.vs)
+
+
+def _closed_form(lr, max_iter, warmup, epoch):
+    if epoch < warmup:
+        return lr * (epoch + 1) / (warmup + 1)
+    cycle = max_iter - warmup
+    return lr * (1 + np.cos(np.pi * min(epoch - warmup, cycle - 1) / cycle)) / 2
+
+
+@pytest.mark.parametrize("warmup", [0, 1, 4])
+def test_cosine_schedule_warms_up_then_falls_one_cycle(warmup):
+    schedule = CosineSchedule(0.2, 10, warmup)
+    rates = [schedule.rate(epoch) for epoch in range(14)]
+    expected = [_closed_form(0.2, 10, warmup, epoch) for epoch in range(14)]
+    np.testing.assert_allclose(rates, expected, rtol=1e-15)
+    assert rates[warmup] == 0.2  # the peak, once warmed up
+    assert all(a > b for a, b in zip(rates[warmup:9], rates[warmup + 1 : 10]))
+    assert rates[9] > 0 and rates[10:] == [rates[9]] * 4  # held past max_iter
+    if warmup:
+        assert rates[0] == pytest.approx(0.2 / (warmup + 1))
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "adamw"])
+def test_every_stochastic_optimizer_follows_the_cosine_schedule(solver):
+    params = dict(
+        solver=solver,
+        learning_rate_init=0.1,
+        learning_rate="cosine",
+        max_iter=6,
+        warmup_iter=2,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        power_t=0.5,
+        beta_1=0.0,
+        beta_2=0.999,
+        epsilon=1e-8,
+    )
+    optimizer = make_optimizer(params, 3, np.float64)
+    for epoch in range(8):
+        assert optimizer.base_rate() == _closed_form(0.1, 6, 2, epoch)
+        if solver == "sgd":
+            assert optimizer.learning_rate == optimizer.base_rate()
+            theta = np.zeros(3)
+            optimizer.step(theta, np.ones(3))
+            np.testing.assert_allclose(theta, -optimizer.base_rate())
+        optimizer.iteration_ends(time_step=100 * (epoch + 1))
+    assert optimizer.epoch == 8
+    plain = make_optimizer(
+        {**params, "learning_rate": "constant", "warmup_iter": 0}, 3, np.float64
+    )
+    plain.iteration_ends(100)
+    assert plain.base_rate() == 0.1 and plain.schedule is None
+
+
+def test_an_optimizer_pickled_before_schedules_has_none():
+    optimizer = AdamOptimizer(3, np.float64, 0.01, 0.9, 0.999, 1e-8)
+    state = optimizer.__getstate__()
+    del state["schedule"], state["epoch"]
+    old = AdamOptimizer.__new__(AdamOptimizer)
+    old.__dict__.update(state)
+    assert old.base_rate() == 0.01
+    old.iteration_ends(10)
+    assert old.epoch == 1

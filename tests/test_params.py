@@ -67,6 +67,8 @@ BAD_PARAMETERS = [
     ("mc_samples", "many", "mc_samples"),
     ("max_norm", 0.0, r"max_norm must be one of None or a float in \(0, inf\)"),
     ("max_norm", "3", "max_norm"),
+    ("warmup_iter", -1, r"warmup_iter must be an int in \[0, inf\)"),
+    ("warmup_iter", 2.5, "warmup_iter"),
 ]
 
 

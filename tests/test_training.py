@@ -752,6 +752,7 @@ def test_adamw_decays_the_weights_by_the_penalty_and_never_the_intercepts(weight
     optimizer = make_optimizer(
         dict(
             solver="adamw",
+            learning_rate="constant",
             learning_rate_init=0.1,
             beta_1=0.9,
             beta_2=0.999,

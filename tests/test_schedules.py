@@ -1,0 +1,118 @@
+"""The cosine schedule with warm-up, through both estimators."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+
+from skdense import DenseNetClassifier, DenseNetRegressor
+from skdense._optimizers import CosineSchedule
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ESTIMATORS = [DenseNetClassifier, DenseNetRegressor]
+
+
+def _data(estimator):
+    if estimator is DenseNetClassifier:
+        return make_classification(n_samples=120, n_features=6, random_state=0)
+    X, y = make_regression(n_samples=120, n_features=6, random_state=0)
+    return X, y / y.std()
+
+
+def _recorded_rates(monkeypatch):
+    """The base rate of every step, as the optimizers take them."""
+    from skdense._optimizers import BaseOptimizer
+
+    rates, real = [], BaseOptimizer.step
+
+    def step(self, params, grad):
+        rates.append(self.base_rate())
+        return real(self, params, grad)
+
+    monkeypatch.setattr(BaseOptimizer, "step", step)
+    return rates
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["sgd", "adam", "adamw"])
+def test_each_epoch_steps_at_the_schedules_rate(estimator, solver, monkeypatch):
+    X, y = _data(estimator)
+    rates = _recorded_rates(monkeypatch)
+    model = estimator(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        learning_rate="cosine",
+        warmup_iter=2,
+        max_iter=7,
+        batch_size=40,
+        learning_rate_init=0.05,
+        tol=0,
+        random_state=0,
+    ).fit(X, y)
+    schedule = CosineSchedule(0.05, 7, 2)
+    assert model.n_iter_ == 7
+    assert rates == [schedule.rate(epoch) for epoch in range(7) for _ in range(3)]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_partial_fit_steps_the_schedule_per_call_and_fit_restarts_it(
+    estimator, monkeypatch
+):
+    X, y = _data(estimator)
+    model = estimator(
+        hidden_layer_sizes=(8,), learning_rate="cosine", max_iter=3, random_state=0
+    )
+    rates = _recorded_rates(monkeypatch)
+    for _ in range(5):
+        model.partial_fit(
+            X, y, **({"classes": [0, 1]} if estimator is DenseNetClassifier else {})
+        )
+    schedule = CosineSchedule(0.001, 3, 0)
+    assert rates == [schedule.rate(epoch) for epoch in (0, 1, 2, 2, 2)]
+    rates.clear()
+    model.set_params(warm_start=True, max_iter=2).fit(X, y)  # a new cycle
+    assert rates == [CosineSchedule(0.001, 2, 0).rate(e) for e in (0, 1)]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_early_stopping_ends_the_cycle_where_it_stops(estimator):
+    X, y = _data(estimator)
+    model = estimator(
+        hidden_layer_sizes=(8,),
+        learning_rate="cosine",
+        max_iter=200,
+        early_stopping=True,
+        n_iter_no_change=2,
+        tol=1.0,
+        random_state=0,
+    ).fit(X, y)
+    assert model.n_iter_ < 200
+    assert model._optimizer.epoch == model.n_iter_
+    assert model._optimizer.learning_rate > 0.0009  # far from the cycle's end
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(warmup_iter=3), r"warmup_iter=3 warms up the cosine schedule only"),
+        (
+            dict(learning_rate="cosine", warmup_iter=5, max_iter=5),
+            "smaller than max_iter",
+        ),
+        (dict(learning_rate="cosinus"), "learning_rate must be one of"),
+    ],
+)
+def test_a_warm_up_without_its_cycle_is_refused(estimator, params, match, unchanged_by):
+    X, y = _data(estimator)
+    unchanged_by(estimator(**params), lambda m: m.fit(X, y), match=match)
+
+
+def test_the_schedule_defaults_leave_mlps_fit_unchanged():
+    """learning_rate='invscaling' or 'adaptive' with adam: ignored, as in MLP."""
+    X, y = _data(DenseNetClassifier)
+    params = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    plain = DenseNetClassifier(**params).fit(X, y)
+    for schedule in ("invscaling", "adaptive"):
+        other = DenseNetClassifier(**params, learning_rate=schedule).fit(X, y)
+        np.testing.assert_array_equal(other.coefs_[0], plain.coefs_[0])
