@@ -193,7 +193,7 @@ class DenseNetwork:
                 passes *= flags
             width = coefs[layer].shape[1]
             out = self._buffer(f"mc{layer}", n_passes * n_rows, width)
-            Z = np.matmul(Z, coefs[layer], out=out)
+            Z = _matmul(Z, coefs[layer], out=out)
             Z += intercepts[layer]
         return Z.reshape(n_passes, n_rows, -1)
 
