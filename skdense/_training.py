@@ -1,4 +1,4 @@
-"""The stochastic solver: it owns a fit's loop state and runs epochs of batches.
+"""The stochastic solver: epochs of batches, recorded in the fit's state.
 
 The estimator validates the data, builds a :class:`StochasticSolver` (network,
 penalty, dropout and the work buffers of the batch loop) and hands it the
