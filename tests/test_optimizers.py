@@ -260,7 +260,7 @@ def test_cosine_schedule_warms_up_then_falls_one_cycle(warmup):
     schedule = CosineSchedule(0.2, 10, warmup)
     rates = [schedule.rate(epoch) for epoch in range(14)]
     expected = [_closed_form(0.2, 10, warmup, epoch) for epoch in range(14)]
-    np.testing.assert_allclose(rates, expected, rtol=1e-15)
+    np.testing.assert_allclose(rates, expected, rtol=1e-14)  # NumPy's cos vs math's
     assert rates[warmup] == 0.2  # the peak, once warmed up
     assert all(a > b for a, b in zip(rates[warmup:9], rates[warmup + 1 : 10]))
     assert rates[9] > 0 and rates[10:] == [rates[9]] * 4  # held past max_iter
@@ -285,7 +285,9 @@ def test_every_stochastic_optimizer_follows_the_cosine_schedule(solver):
     )
     optimizer = make_optimizer(params, 3, np.float64)
     for epoch in range(8):
-        assert optimizer.base_rate() == _closed_form(0.1, 6, 2, epoch)
+        assert optimizer.base_rate() == pytest.approx(
+            _closed_form(0.1, 6, 2, epoch), rel=1e-14
+        )
         if solver == "sgd":
             assert optimizer.learning_rate == optimizer.base_rate()
             theta = np.zeros(3)
