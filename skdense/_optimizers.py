@@ -250,9 +250,17 @@ class AdamOptimizer(BaseOptimizer):
         self.vs = np.zeros(n_params, dtype=dtype)
 
     def step_sizes(self, start, stop):
-        return self.learning_rate / self._scratch(self.vs, "_denominator")[start:stop]
+        return self._step_size / self._scratch(self.vs, "_denominator")[start:stop]
 
     def _update(self, grad):
+        work = self._accumulate_moments(grad)
+        self._step_size, denominator = self._step_and_denominator(grad)
+        update = np.multiply(self.ms, -self._step_size, out=work)
+        update /= denominator
+        return update
+
+    def _accumulate_moments(self, grad):
+        """Count the step and update both moments; returns a work array."""
         self.t += 1
         work = self._scratch(grad)
         self.ms *= self.beta_1
@@ -261,6 +269,10 @@ class AdamOptimizer(BaseOptimizer):
         np.square(grad, out=work)
         work *= 1 - self.beta_2
         self.vs += work
+        return work
+
+    def _step_and_denominator(self, grad):
+        """scikit-learn's bias-corrected step size, and ``sqrt(v) + epsilon``."""
         self.learning_rate = float(
             self.base_rate()
             * np.sqrt(1 - self.beta_2**self.t)
@@ -268,9 +280,7 @@ class AdamOptimizer(BaseOptimizer):
         )
         denominator = np.sqrt(self.vs, out=self._scratch(grad, "_denominator"))
         denominator += self.epsilon
-        update = np.multiply(self.ms, -self.learning_rate, out=work)
-        update /= denominator
-        return update
+        return self.learning_rate, denominator
 
 
 class AdamWOptimizer(AdamOptimizer):
@@ -305,27 +315,15 @@ class AdamWOptimizer(AdamOptimizer):
         if rate:
             weights *= 1 - self.base_rate() * rate
 
-    def step_sizes(self, start, stop):
-        return self._step_size / self._scratch(self.vs, "_denominator")[start:stop]
-
-    def _update(self, grad):
-        self.t += 1
-        work = self._scratch(grad)
-        self.ms *= self.beta_1
-        self.ms += np.multiply(grad, 1 - self.beta_1, out=work)
-        self.vs *= self.beta_2
-        np.square(grad, out=work)
-        work *= 1 - self.beta_2
-        self.vs += work
-        lr = self.base_rate()
-        self.learning_rate = lr
-        self._step_size = lr / (1 - self.beta_1**self.t)
+    def _step_and_denominator(self, grad):
+        """PyTorch's ``lr / (1 - beta_1**t)``, and the bias-corrected root of
+        the second moment plus ``epsilon``."""
+        self.learning_rate = self.base_rate()
+        step_size = self.learning_rate / (1 - self.beta_1**self.t)
         denominator = np.sqrt(self.vs, out=self._scratch(grad, "_denominator"))
         denominator /= math.sqrt(1 - self.beta_2**self.t)
         denominator += self.epsilon
-        update = np.multiply(self.ms, -self._step_size, out=work)
-        update /= denominator
-        return update
+        return step_size, denominator
 
 
 def _sgd(params, n_params, dtype):
