@@ -193,16 +193,16 @@ class BatchLoop:
         return np.take(array, rows, axis=0, out=out)
 
     def _train_batch(self, theta, data, rows, epoch_key):
-        X = self._rows("X", data.X, rows)
-        Y = self._buffers.get(
-            "Y", X.shape[0], data.targets.n_outputs, dtype=self.network.dtype
-        )
-        data.targets.take(rows, Y)
         weights = None
         if data.sample_weight is not None:
             weights = self._rows("weights", data.sample_weight, rows)
             if not weights.any():
                 return None
+        X = self._rows("X", data.X, rows)
+        Y = self._buffers.get(
+            "Y", X.shape[0], data.targets.n_outputs, dtype=self.network.dtype
+        )
+        data.targets.take(rows, Y)
         masks = None
         if self.dropout is not None:
             keys = data.keys[rows]
@@ -224,7 +224,8 @@ class BatchLoop:
         if not np.isfinite(loss):
             return loss
         n_coefs = self.network.n_coefs
-        weight_sum = X.shape[0] if weights is None else weights.sum()
+        if decoupled or self.penalty.has_l1:
+            weight_sum = X.shape[0] if weights is None else weights.sum()
         if decoupled:
             self.optimizer.decay(theta[:n_coefs], self.penalty.l2_strength / weight_sum)
         self.optimizer.step(theta, self.grad)
