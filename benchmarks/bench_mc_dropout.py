@@ -35,7 +35,7 @@ def loop_of_passes(model, X, rng):
         masks = [
             (rng.random(width) < keep) / keep for width, keep in zip(widths, keep_probs)
         ]
-        _, _, logits = network._forward(model.coefs_, model.intercepts_, X, masks)
+        logits = network._forward(model.coefs_, model.intercepts_, X, masks)[-1]
         outputs.append(logits)
     outputs = np.stack(outputs)
     return outputs.mean(axis=0), outputs.std(axis=0)

@@ -5,8 +5,10 @@ sizes). PyTorch is optional: install it by hand with ``pip install
 torch==2.13.0`` (the CPU build); without it the PyTorch columns are skipped.
 
 Every library runs on the same number of threads, interleaved, and the median
-of the repeats is reported. The JSON written with ``--json`` holds every number
-printed, for comparing commits.
+of the repeats is reported. ``--activations`` measures only the cost per epoch
+of every hidden activation against relu, on the same workload (float32).
+The JSON written with ``--json`` holds every number printed, for comparing
+commits.
 """
 
 # Authors: The skdense developers
@@ -30,6 +32,7 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skdense import DenseNetClassifier
+from skdense._activations import ACTIVATIONS
 
 try:
     import torch
@@ -64,7 +67,7 @@ def _timed(function):
     return time.perf_counter() - start
 
 
-def _skdense(X, y, epochs, keep_prob, n_threads, input_keep_prob=1.0):
+def _skdense(X, y, epochs, keep_prob, n_threads, input_keep_prob=1.0, **params):
     model = DenseNetClassifier(
         HIDDEN,
         batch_size=BATCH,
@@ -73,6 +76,7 @@ def _skdense(X, y, epochs, keep_prob, n_threads, input_keep_prob=1.0):
         keep_prob=keep_prob,
         input_keep_prob=input_keep_prob,
         random_state=0,
+        **params,
     )
     with threadpool_limits(n_threads):
         return _timed(lambda: model.fit(X, y)) / epochs
@@ -156,6 +160,34 @@ def _thread_scan(X, y, epochs, repeats, busy):
             key = f"hidden={hidden} threads={n_threads} busy={busy}"
             results[key] = statistics.median(times)
     return results
+
+
+def _workload(n_samples):
+    return make_classification(
+        n_samples=n_samples,
+        n_features=784,
+        n_informative=50,
+        n_classes=10,
+        random_state=0,
+    )
+
+
+def activation_costs(n_samples, epochs, repeats, n_threads):
+    """s/epoch of each hidden activation (float32), and its ratio to relu."""
+    X, y = _workload(n_samples)
+    X = X.astype(np.float32)
+    samples = {name: [] for name in ACTIVATIONS}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(repeats):  # interleaved, as the libraries are
+            for name in ACTIVATIONS:
+                seconds = _skdense(X, y, epochs, 1.0, n_threads, activation=name)
+                samples[name].append(seconds)
+    seconds = {name: statistics.median(times) for name, times in samples.items()}
+    return {
+        name: {"seconds_per_epoch": value, "over_relu": value / seconds["relu"]}
+        for name, value in seconds.items()
+    }
 
 
 def run(n_samples, epochs, repeats, n_threads, quick):
@@ -344,6 +376,29 @@ def _print_report(report):
         print(f"{name:<50}{value:>8.2f}{target:>9.2f}  {'yes' if met else 'NO'}")
 
 
+def _activations_report(args):
+    costs = activation_costs(args.n_samples, args.epochs, args.repeats, args.threads)
+    workload = dict(
+        n_samples=args.n_samples,
+        n_features=784,
+        hidden=HIDDEN,
+        batch=BATCH,
+        epochs=args.epochs,
+        repeats=args.repeats,
+        threads=args.threads,
+        dtype="float32",
+    )
+    print("Workload:", workload)
+    print(f"{'activation':<12}{'s/epoch':>10}{'/ relu':>8}")
+    for name, cost in costs.items():
+        print(f"{name:<12}{cost['seconds_per_epoch']:>10.4f}{cost['over_relu']:>8.2f}")
+    report = dict(workload=workload, activations=costs, numpy=np.__version__)
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(report, file, indent=2)
+    return report
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=20000)
@@ -354,9 +409,14 @@ def main(argv=None):
     )
     parser.add_argument("--json", help="write the report to this JSON file")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument(
+        "--activations", action="store_true", help="only each activation's cost"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.n_samples, args.epochs, args.repeats = 600, 1, 1
+    if args.activations:
+        return _activations_report(args)
     report = run(args.n_samples, args.epochs, args.repeats, args.threads, args.quick)
     _print_report(report)
     if args.json:

@@ -1,9 +1,10 @@
-"""skdense's AdamW step and cosine schedule against PyTorch's, in float64.
+"""skdense's activations, AdamW step and cosine schedule against PyTorch's, in
+float64.
 
 PyTorch is never a dependency of skdense: install the CPU build on its own
 (``pip install torch==2.13.0``) and run::
 
-    python benchmarks/compare_torch.py [--configs 200] [--steps 25]
+    python benchmarks/compare_torch.py [--configs 200] [--steps 25] [--draws 100000]
 
 Each configuration draws a learning rate, ``beta_1``, ``beta_2``,
 ``epsilon`` and a decay rate, and runs the same gradients through both
@@ -21,7 +22,15 @@ by epoch, with ``SequentialLR`` of ``LinearLR(start_factor=1 / (warmup_iter +
 warmup_iter)`` (``CosineAnnealingLR`` alone without warm-up), stepped once per
 epoch, over drawn ``learning_rate_init``, ``max_iter`` and ``warmup_iter``.
 
-It prints the worst relative differences and writes them to
+Every hidden activation and its derivative are compared with
+``torch.nn.functional`` and autograd over drawn pre-activations of every
+scale, with the edges (0, the softplus threshold 20 and its neighbours, large
+and tiny values) added. The difference is relative where ``|torch| >= 1``
+and absolute below: ``gelu(z)`` for very negative ``z`` is ``z * (1 +
+erf(z / sqrt(2))) / 2``, a cancellation in which one ulp of ``erf`` (SciPy's
+against PyTorch's) is a large relative error of a value near zero.
+
+It prints the worst differences and writes them to
 ``benchmarks/results/compare_torch.json``.
 """
 
@@ -35,6 +44,7 @@ import platform
 
 import numpy as np
 
+from skdense._activations import ACTIVATIONS
 from skdense._optimizers import make_optimizer
 
 RESULTS = pathlib.Path(__file__).parent / "results" / "compare_torch.json"
@@ -129,6 +139,58 @@ def schedule_difference(torch, rng):
     return worst
 
 
+def _torch_activation(torch, name):
+    functional = torch.nn.functional
+    return {
+        "identity": lambda z: z,
+        "logistic": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": functional.relu,
+        "leaky_relu": functional.leaky_relu,
+        "elu": functional.elu,
+        "gelu": functional.gelu,
+        "silu": functional.silu,
+        "softplus": functional.softplus,
+    }[name]
+
+
+def _pre_activations(rng, n_draws):
+    scales = 10 ** rng.uniform(-3, 2, n_draws)
+    edges = [0.0, 20.0, np.nextafter(20.0, 21), np.nextafter(20.0, 19), -20.0]
+    edges += [1e-300, -1e-300, 700.0, -700.0, 1e-8, -1e-8, 40.0, -40.0]
+    return np.concatenate([rng.normal(size=n_draws) * scales, edges])
+
+
+def activation_differences(torch, rng, n_draws):
+    """Worst differences of each activation and its derivative."""
+    Z = _pre_activations(rng, n_draws)
+    delta = rng.normal(size=Z.size)
+    result = {}
+    for name, activation in ACTIVATIONS.items():
+        H, ours_grad = Z.copy(), delta.copy()
+        if activation.keeps_slope:  # as training computes it
+            slope = np.empty_like(Z)
+            activation.apply_with_slope(H, slope)
+            ours_grad *= slope
+        else:
+            activation.apply(H)
+            activation.derivative(H, ours_grad)
+        z = torch.tensor(Z, requires_grad=True)
+        expected = _torch_activation(torch, name)(z)
+        (expected * torch.tensor(delta)).sum().backward()
+        result[name] = {
+            "forward": _mixed_difference(H, expected.detach().numpy()),
+            "derivative": _mixed_difference(ours_grad, z.grad.numpy()),
+        }
+    return result
+
+
+def _mixed_difference(ours, expected):
+    """Relative difference where ``|expected| >= 1``, absolute below."""
+    scale = np.maximum(np.abs(expected), 1.0)
+    return float((np.abs(ours - expected) / scale).max())
+
+
 def _torch_schedule(torch, optimizer, max_iter, warmup):
     schedulers = torch.optim.lr_scheduler
     cosine = schedulers.CosineAnnealingLR(optimizer, T_max=max_iter - warmup)
@@ -144,13 +206,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", type=int, default=200)
     parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--draws", type=int, default=100_000)
     args = parser.parse_args(argv)
     torch = _torch()
     torch.set_default_dtype(torch.float64)
     rng = np.random.default_rng(0)
     worst = max(adamw_difference(torch, rng, args.steps) for _ in range(args.configs))
     worst_schedule = max(schedule_difference(torch, rng) for _ in range(args.configs))
+    activations = activation_differences(torch, rng, args.draws)
     result = {
+        "activations": {"draws": args.draws + 13, **activations},
         "adamw": {
             "configurations": args.configs,
             "steps_each": args.steps,
@@ -172,6 +237,11 @@ def main(argv=None):
         f"cosine schedule with warm-up: {args.configs} configurations, every "
         f"epoch, worst relative difference {worst_schedule:.2e}"
     )
+    for name, worst_pair in activations.items():
+        print(
+            f"{name}: forward {worst_pair['forward']:.2e}, derivative "
+            f"{worst_pair['derivative']:.2e} over {args.draws + 13} values"
+        )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -37,7 +37,12 @@ from ._lbfgs import LbfgsSettings, fit_lbfgs
 from ._losses import OUTPUT_ACTIVATIONS
 from ._network import DenseNetwork
 from ._optimizers import make_optimizer
-from ._params import check_solver_options, resolve_keep_probs, validate_parameters
+from ._params import (
+    check_activations_per_layer,
+    check_solver_options,
+    resolve_keep_probs,
+    validate_parameters,
+)
 from ._penalties import make_penalty
 from ._persistence import check_version, state_of_0_1_in_0_2
 from ._training import (
@@ -142,6 +147,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """Validate the data, build the network, its start and its state."""
         hidden_sizes = np.atleast_1d(self.hidden_layer_sizes).tolist()
         keep_probs = resolve_keep_probs(self.keep_prob, len(hidden_sizes))
+        check_activations_per_layer(self.activation, len(hidden_sizes))
         check_solver_options(params, keep_probs, incremental)
         check_scoring_name(self, self.scoring, self.early_stopping)
         first_pass = not hasattr(self, "coefs_") or (

@@ -99,6 +99,10 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
     out_activation_ : str
         Output activation: ``'logistic'`` or ``'softmax'``.
 
+    hidden_activation_ : str or list of str
+        The hidden activation the model was trained with (``activation`` at
+        fit time); prediction reads it, whatever ``set_params`` said since.
+
     See Also
     --------
     sklearn.neural_network.MLPClassifier : The classifier this one extends.

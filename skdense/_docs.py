@@ -7,8 +7,17 @@ SHARED_PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units of the ith hidden layer.
 
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden layers.
+    activation : str or list of str, default='relu'
+        Activation function of the hidden layers, or a list with one per
+        hidden layer. scikit-learn's MLP offers ``'identity'``,
+        ``'logistic'``, ``'tanh'`` and ``'relu'``; skdense adds, as
+        ``torch.nn.functional`` defines them, ``'leaky_relu'`` (slope 0.01
+        below zero), ``'elu'`` (alpha 1), ``'gelu'`` (the exact erf form),
+        ``'silu'`` (``z * sigmoid(z)``, also called swish) and ``'softplus'``
+        (``log(1 + exp(z))``, and ``z`` itself above 20). Weights start
+        Glorot-uniform with the MLP's factor of the activation they feed: 2
+        for ``'logistic'``, 6 for every other (the output layer takes that of
+        the last hidden layer).
 
     solver : {'lbfgs', 'sgd', 'adam', 'adamw'}, default='adam'
         Weight optimiser. ``'lbfgs'`` (full batch, ``scipy.optimize``) supports

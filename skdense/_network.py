@@ -13,7 +13,7 @@ per-layer views of it, shaped like scikit-learn's ``coefs_`` and
 import numpy as np
 import scipy.sparse as sp
 
-from ._activations import ACTIVATIONS, DERIVATIVES
+from ._activations import ACTIVATIONS, per_hidden_layer
 from ._buffers import Buffers
 from ._losses import LOSSES, OUTPUT_ACTIVATIONS, weighted_mean
 
@@ -41,8 +41,9 @@ class DenseNetwork:
     ----------
     layer_sizes : sequence of int
         Units per layer, input and output layers included.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}
-        Activation of the hidden layers.
+    activation : str or sequence of str
+        Activation of the hidden layers (a key of ``ACTIVATIONS``), or one per
+        hidden layer; a sequence of one serves every layer.
     output : {'softmax', 'logistic', 'identity'}
         Activation of the output layer, with its canonical loss.
     dtype : numpy dtype
@@ -51,7 +52,11 @@ class DenseNetwork:
 
     def __init__(self, layer_sizes, activation, output, dtype):
         self.layer_sizes = [int(size) for size in layer_sizes]
-        self.activation = activation
+        self.activation = (
+            activation if isinstance(activation, str) else list(activation)
+        )
+        n_hidden = len(self.layer_sizes) - 2
+        self.hidden_activations = per_hidden_layer(activation, n_hidden)
         self.output = output
         self.dtype = np.dtype(dtype)
         self.coef_shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
@@ -110,43 +115,63 @@ class DenseNetwork:
         The draws happen layer by layer, weights then intercepts, so that the
         same ``random_state`` gives the same start as ``MLPClassifier``.
         """
-        factor = 2.0 if self.activation == "logistic" else 6.0
         theta = np.empty(self.n_params, dtype=self.dtype)
         coefs, intercepts = self.unpack(theta)
-        for coef, intercept in zip(coefs, intercepts):
-            bound = np.sqrt(factor / sum(coef.shape))
+        for layer, (coef, intercept) in enumerate(zip(coefs, intercepts)):
+            bound = np.sqrt(self._glorot_factor(layer) / sum(coef.shape))
             coef[...] = random_state.uniform(-bound, bound, coef.shape)
             intercept[...] = random_state.uniform(-bound, bound, intercept.shape)
         return theta
 
-    def _forward(self, coefs, intercepts, X, masks=None, reuse_buffers=False):
+    def _glorot_factor(self, layer):
+        """The Glorot factor of ``layer``'s weights: that of the activation
+        they feed (the last hidden one for the output layer), as the MLP's
+        single activation sets it for every layer."""
+        if isinstance(self.activation, str):
+            return ACTIVATIONS[self.activation].glorot_factor
+        name = self.hidden_activations[min(layer, len(self.hidden_activations) - 1)]
+        return ACTIVATIONS[name].glorot_factor
+
+    def _forward(self, coefs, intercepts, X, masks=None, training=False):
         """Run every layer but the output activation.
 
-        Returns the inputs of each layer (``X`` first; dropout applied), the
-        hidden activations before dropout, and the output logits.
+        In ``training``, the work arrays are the network's buffers and the
+        activations that keep their slope (see ``Activation``) keep it. Returns
+        the inputs of each layer (``X`` first; dropout applied), the hidden
+        activations before dropout with those slopes (None for the other
+        layers), and the output logits.
         """
         n_rows = X.shape[0]
-        inputs, hidden = [X], []
+        inputs, hidden, slopes = [X], [], []
         for layer, (coef, intercept) in enumerate(zip(coefs, intercepts)):
             width = coef.shape[1]
-            out = self._buffer(f"z{layer}", n_rows, width) if reuse_buffers else None
+            out = self._buffer(f"z{layer}", n_rows, width) if training else None
             Z = _matmul(inputs[-1], coef, out=out)
             Z += intercept
             if layer == self.n_layers - 1:
-                return inputs, hidden, Z
-            ACTIVATIONS[self.activation](Z)
+                return inputs, (hidden, slopes), Z
+            slopes.append(self._activate(layer, Z, training))
             hidden.append(Z)
             mask = masks[layer] if masks is not None else None
             if mask is not None:
-                out = (
-                    self._buffer(f"a{layer}", n_rows, width) if reuse_buffers else None
-                )
+                out = self._buffer(f"a{layer}", n_rows, width) if training else None
                 Z = np.multiply(Z, mask, out=out)
             inputs.append(Z)
 
+    def _activate(self, layer, Z, training):
+        """Apply hidden ``layer``'s activation to ``Z`` in place; in training,
+        return its slope if it keeps one (None otherwise)."""
+        activation = ACTIVATIONS[self.hidden_activations[layer]]
+        if not (training and activation.keeps_slope):
+            activation.apply(Z)
+            return None
+        slope = self._buffer(f"slope{layer}", *Z.shape)
+        activation.apply_with_slope(Z, slope)
+        return slope
+
     def logits(self, coefs, intercepts, X):
         """Output layer's values before its activation, for ``X``, no dropout."""
-        return self._forward(coefs, intercepts, X)[2]
+        return self._forward(coefs, intercepts, X)[-1]
 
     def mc_logits(self, coefs, intercepts, X, n_passes, kept, stacked_input=False):
         """Logits of ``n_passes`` forward passes with dropout left on.
@@ -177,7 +202,7 @@ class DenseNetwork:
         Z = _matmul(X, coefs[0], out=self._buffer("mc0", X.shape[0], coefs[0].shape[1]))
         Z += intercepts[0]
         for layer in range(1, self.n_layers):
-            ACTIVATIONS[self.activation](Z)
+            self._activate(layer - 1, Z, training=False)
             flags = kept[layer - 1]
             flags = None if flags is None else flags[:, None, :]  # every row alike
             if layer == 1 and not stacked_input:  # one copy per pass, masked
@@ -254,7 +279,7 @@ class DenseNetwork:
         """
         coefs, intercepts = self.unpack(theta)
         inputs, hidden, output = self._forward(
-            coefs, intercepts, X, masks, reuse_buffers=True
+            coefs, intercepts, X, masks, training=True
         )
         sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         per_sample = LOSSES[self.output](output, Y)
@@ -275,17 +300,23 @@ class DenseNetwork:
         return loss
 
     def _backward(self, coefs, inputs, hidden, delta, masks, grad):
-        """Unnormalised gradients of the data loss, from the output ``delta``."""
+        """Unnormalised gradients of the data loss, from the output ``delta``;
+        ``hidden`` holds the activations and the kept slopes."""
         coef_grads, intercept_grads = self.unpack(grad)
-        derivative = DERIVATIVES[self.activation]
+        activations, slopes = hidden
         for layer in range(self.n_layers - 1, -1, -1):
             _matmul(inputs[layer].T, delta, out=coef_grads[layer])
             np.sum(delta, axis=0, out=intercept_grads[layer])
             if layer == 0:
                 break
-            previous = self._buffer(f"delta{layer - 1}", *hidden[layer - 1].shape)
+            shape = activations[layer - 1].shape
+            previous = self._buffer(f"delta{layer - 1}", *shape)
             np.matmul(delta, coefs[layer].T, out=previous)
             if masks is not None and masks[layer - 1] is not None:
                 previous *= masks[layer - 1]
-            derivative(hidden[layer - 1], previous)
+            if slopes[layer - 1] is not None:
+                previous *= slopes[layer - 1]
+            else:
+                derivative = ACTIVATIONS[self.hidden_activations[layer - 1]].derivative
+                derivative(activations[layer - 1], previous)
             delta = previous

@@ -14,6 +14,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ._activations import ACTIVATIONS
 from ._dropout import has_dropout
 
 
@@ -143,6 +144,26 @@ class HiddenLayerSizes:
                 raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
 
 
+class ActivationNames:
+    """An activation name, or a sequence of them (one per hidden layer)."""
+
+    def describe(self):
+        names = ", ".join(repr(name) for name in ACTIVATIONS)
+        return f"one of {names}, or a list of them (one per hidden layer)"
+
+    def check(self, name, value):
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, (list, tuple)) or not names:
+            raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+        for entry in names:
+            if not isinstance(entry, str) or entry not in ACTIVATIONS:
+                raise ValueError(
+                    f"{name} must be {self.describe()}; got {entry!r}"
+                    + ("" if entry is value else f" in {value!r}")
+                    + "."
+                )
+
+
 class KeepProb:
     """A float in (0, 1], or a sequence of them (one per hidden layer)."""
 
@@ -200,7 +221,7 @@ def _unit(closed):
 
 PARAMETER_CONSTRAINTS = {
     "hidden_layer_sizes": HiddenLayerSizes(),
-    "activation": Options("identity", "logistic", "tanh", "relu"),
+    "activation": ActivationNames(),
     "solver": Options("lbfgs", "sgd", "adam", "adamw"),
     "alpha": Interval(Real, 0, None),
     "batch_size": AnyOf(Options("auto"), Interval(Integral, 1, None)),
@@ -264,6 +285,15 @@ def resolve_keep_probs(keep_prob, n_hidden):
             f"({n_hidden} here); got {len(keep_probs)} values: {keep_prob!r}."
         )
     return keep_probs
+
+
+def check_activations_per_layer(activation, n_hidden):
+    """Refuse a list of activations of another length than the hidden layers."""
+    if not isinstance(activation, str) and len(activation) not in (1, n_hidden):
+        raise ValueError(
+            f"activation must be one name or one per hidden layer ({n_hidden} "
+            f"here); got {len(activation)} names: {activation!r}."
+        )
 
 
 def check_solver_options(params, keep_probs, incremental):

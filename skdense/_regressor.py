@@ -86,6 +86,10 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
     out_activation_ : str
         Output activation: ``'identity'``, or ``'exp'`` for the Poisson loss.
 
+    hidden_activation_ : str or list of str
+        The hidden activation the model was trained with (``activation`` at
+        fit time); prediction reads it, whatever ``set_params`` said since.
+
     See Also
     --------
     sklearn.neural_network.MLPRegressor : The regressor this one extends.

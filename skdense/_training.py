@@ -402,7 +402,7 @@ def reuse_or_build_solver(
     """
     key = (
         *network.layer_sizes,
-        network.activation,
+        *network.hidden_activations,
         network.output,
         network.dtype,
         *penalty,

@@ -14,14 +14,18 @@ activation): dropout is absent, as it is from every prediction but the
 Monte-Carlo ones, so a model fitted with ``keep_prob < 1`` exports the same
 graph as one without.
 
-- The classifier reuses skl2onnx's own ``MLPClassifier`` converter: our fitted
-  attributes are MLPClassifier's, and so are the outputs (``output_label``
-  and ``output_probability`` once ``to_onnx`` names them, with the ``zipmap``
-  option), handed the hidden activation the model was trained with
-  (``hidden_activation_``). Multilabel targets have a converter of our own:
-  skl2onnx thresholds them with ``ai.onnx.ml``'s Binarizer, which onnxruntime
-  does not implement for doubles; ours uses Greater and Cast, and its label
-  output has shape ``(N, n_labels)``.
+- The classifier's outputs are those of skl2onnx's ``MLPClassifier``
+  converter (``output_label`` and ``output_probability`` once ``to_onnx``
+  names them, with the ``zipmap`` option), but the converter is ours: that
+  one knows MLP's four activations only, and reads ``activation`` rather than
+  the activation the model was trained with (``hidden_activation_``).
+  Multilabel labels come from Greater and Cast (skl2onnx's ``ai.onnx.ml``
+  Binarizer has no double kernel in onnxruntime), with shape
+  ``(N, n_labels)``.
+- Every activation uses the opset's own operator where one exists
+  (``LeakyRelu``, ``Elu``, ``Softplus``, ``Gelu`` from opset 20 on);
+  ``skdense._onnx_activations`` says where onnxruntime forced a
+  decomposition.
 - The regressor has a converter of its own: skl2onnx's MLPRegressor
   converter knows neither the Poisson loss's ``exp`` output nor several
   targets (it reshapes every output to one column). Its ``variable`` output
@@ -33,11 +37,17 @@ Needs the optional dependencies: ``pip install "skdense[onnx]"``.
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import copy
+import numpy as np
 
 try:
     from skl2onnx import update_registered_converter
-    from skl2onnx.common._apply_operation import apply_add, apply_cast
+    from skl2onnx.common._apply_operation import (
+        apply_add,
+        apply_cast,
+        apply_concat,
+        apply_reshape,
+        apply_sub,
+    )
     from skl2onnx.common.data_types import (
         DoubleTensorType,
         FloatTensorType,
@@ -47,10 +57,9 @@ try:
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
     )
-    from skl2onnx.operator_converters.multilayer_perceptron import (
-        convert_sklearn_mlp_classifier,
-    )
     from skl2onnx.proto import onnx_proto
+
+    from ._onnx_activations import ONNX_ACTIVATIONS, Graph
 except ImportError as error:  # pragma: no cover - exercised in a subprocess
     raise ImportError(
         "skdense.onnx needs skl2onnx, onnx and onnxruntime: install them with "
@@ -62,6 +71,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess
 from skl2onnx._parse import _parse_sklearn_classifier, _parse_sklearn_simple_model
 from sklearn.utils.validation import check_is_fitted
 
+from ._activations import per_hidden_layer
 from ._classifier import DenseNetClassifier
 from ._regressor import DenseNetRegressor
 
@@ -70,15 +80,6 @@ __all__ = ["CLASSIFIER_ALIAS", "REGRESSOR_ALIAS"]
 #: Names of the skdense operators in skl2onnx's registry.
 CLASSIFIER_ALIAS = "SkdenseDenseNetClassifier"
 REGRESSOR_ALIAS = "SkdenseDenseNetRegressor"
-
-_ONNX_ACTIVATIONS = {
-    "identity": "Identity",
-    "logistic": "Sigmoid",
-    "tanh": "Tanh",
-    "relu": "Relu",
-    "softmax": "Softmax",
-    "exp": "Exp",
-}
 
 
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
@@ -111,31 +112,49 @@ def _regressor_shapes(operator):
 
 def _convert_classifier(scope, operator, container):
     model = operator.raw_operator
-    if model._label_binarizer.y_type_ != "multilabel-indicator":
-        # skl2onnx's converter reads ``activation``: give it the activation the
-        # model was trained with, whatever set_params said since.
-        operator.raw_operator = copy.copy(model)
-        operator.raw_operator.activation = model.hidden_activation_
-        try:
-            convert_sklearn_mlp_classifier(scope, operator, container)
-        finally:
-            operator.raw_operator = model
+    label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
+    if model._label_binarizer.y_type_ == "multilabel-indicator":
+        proto_dtype = _forward_pass(scope, operator, container, proba)
+        half = scope.get_unique_variable_name("half")
+        above = scope.get_unique_variable_name("above_half")
+        container.add_initializer(half, proto_dtype, [], [0.5])
+        container.add_node("Greater", [proba, half], above)
+        apply_cast(scope, above, label, container, to=onnx_proto.TensorProto.INT64)
         return
-    # skl2onnx thresholds multilabel outputs with ai.onnx.ml's Binarizer, which
-    # onnxruntime lacks for doubles: Greater and Cast serve every dtype.
-    proba = operator.outputs[1].full_name
-    proto_dtype = _forward_pass(scope, operator, container, proba)
-    half = scope.get_unique_variable_name("half")
-    above = scope.get_unique_variable_name("above_half")
-    container.add_initializer(half, proto_dtype, [], [0.5])
-    container.add_node("Greater", [proba, half], above)
-    apply_cast(
-        scope,
-        above,
-        operator.outputs[0].full_name,
-        container,
-        to=onnx_proto.TensorProto.INT64,
+    if len(model.classes_) > 2:
+        _forward_pass(scope, operator, container, proba)
+    else:  # one logistic output: the positive class's probability
+        positive = scope.get_unique_variable_name("positive_class_proba")
+        proto_dtype = _forward_pass(scope, operator, container, positive)
+        one = scope.get_unique_variable_name("one")
+        negative = scope.get_unique_variable_name("negative_class_proba")
+        container.add_initializer(one, proto_dtype, [], [1.0])
+        apply_sub(scope, [one, positive], negative, container, broadcast=1)
+        apply_concat(scope, [negative, positive], proba, container, axis=1)
+    _label_of_largest(scope, container, model.classes_, proba, label)
+
+
+def _label_of_largest(scope, container, classes, proba, label):
+    """The class of the largest probability per row, as skl2onnx's MLP
+    converter gives it: int64 for numeric classes, strings otherwise."""
+    if classes.dtype.kind in "biuf":
+        class_type, values = onnx_proto.TensorProto.INT64, classes.astype(np.int64)
+    else:
+        class_type = onnx_proto.TensorProto.STRING
+        values = np.array([str(c).encode("utf-8") for c in classes])
+    classes_name = scope.get_unique_variable_name("classes")
+    container.add_initializer(classes_name, class_type, values.shape, values)
+    largest = scope.get_unique_variable_name("argmax_output")
+    container.add_node("ArgMax", proba, largest, axis=1)
+    picked = scope.get_unique_variable_name("array_feature_extractor_result")
+    container.add_node(
+        "ArrayFeatureExtractor",
+        [classes_name, largest],
+        picked,
+        op_domain="ai.onnx.ml",
+        name=scope.get_unique_operator_name("ArrayFeatureExtractor"),
     )
+    apply_reshape(scope, picked, label, container, desired_shape=(-1,))
 
 
 def _convert_regressor(scope, operator, container):
@@ -151,18 +170,15 @@ def _forward_pass(scope, operator, container, output_name):
         proto_dtype = onnx_proto.TensorProto.FLOAT
     values = scope.get_unique_variable_name("cast_input")
     apply_cast(scope, operator.inputs[0].full_name, values, container, to=proto_dtype)
+    graph = Graph(scope, container, proto_dtype)
     n_layers = len(model.coefs_)
+    hidden = per_hidden_layer(model.hidden_activation_, n_layers - 1)
+    activations = [*hidden, model.out_activation_]
     for layer, (coef, intercept) in enumerate(zip(model.coefs_, model.intercepts_)):
         last = layer == n_layers - 1
         values = _dense_layer(scope, container, values, coef, intercept, proto_dtype)
-        activation = model.out_activation_ if last else model.hidden_activation_
         output = output_name if last else scope.get_unique_variable_name("activations")
-        container.add_node(
-            _ONNX_ACTIVATIONS[activation],
-            values,
-            output,
-            name=scope.get_unique_operator_name(_ONNX_ACTIVATIONS[activation]),
-        )
+        ONNX_ACTIVATIONS[activations[layer]](graph, values, output)
         values = output
     return proto_dtype
 

@@ -31,7 +31,7 @@ REGRESSIONS = [572, 1426]  # a failed fit advanced the user's RandomState
 #: Values a user may give each parameter, good ones among them.
 PARAMETER_VALUES = {
     "hidden_layer_sizes": [(3,), (2, 2), 0, (0,), (-1,), "10", (2.5,), [], None],
-    "activation": ["tanh", "logistic", "softmax", None],
+    "activation": ["tanh", "gelu", "softplus", "softmax", None, ["elu", "silu"]],
     "solver": ["sgd", "lbfgs", "adam", "newton"],
     "alpha": [0.0, 0.5, -1.0, np.nan, "0.1"],
     "batch_size": [1, 5, 0, "auto", 2.5, 10**6, "all"],

@@ -311,3 +311,42 @@ def test_metadata_routing_passes_the_validation_set_through_a_search():
         scaler.transform(X), y, X_val=scaler.transform(X_val), y_val=y_val
     )
     np.testing.assert_allclose(pipe[-1].coefs_[0], by_hand.coefs_[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_each_activation_trains_fresh_and_refitted_as_a_fresh_model(estimator):
+    from skdense import DenseNetRegressor
+
+    make = DenseNetClassifier if estimator == "classifier" else DenseNetRegressor
+    target = y if estimator == "classifier" else X[:, 0] + X[:, 1] ** 2
+    params = dict(hidden_layer_sizes=(8, 6), max_iter=15, random_state=0)
+    activations = ["gelu", ["elu", "silu"], "softplus", ["leaky_relu"]]
+    refitted = make(**params, activation="relu").fit(X, target)
+    for activation in activations:
+        fresh = make(**params, activation=activation).fit(X, target)
+        assert fresh.hidden_activation_ == activation
+        assert np.isfinite(fresh.loss_curve_).all()
+        refitted.set_params(activation=activation).fit(X, target)
+        assert refitted.hidden_activation_ == activation
+        for ours, theirs in zip(refitted.coefs_, fresh.coefs_):
+            np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(refitted.predict(X), fresh.predict(X))
+
+
+def test_a_list_of_activations_is_copied_not_shared():
+    activation = ["gelu", "tanh"]
+    model = _model(hidden_layer_sizes=(6, 4), activation=activation).fit(X, y)
+    activation[0] = "relu"
+    assert model.hidden_activation_ == ["gelu", "tanh"]
+    assert model.activation is activation  # the parameter stays verbatim
+
+
+def test_a_list_of_the_wrong_length_fails_and_keeps_the_model():
+    model = _model(hidden_layer_sizes=(6, 4), activation="elu").fit(X, y)
+    before = [coef.copy() for coef in model.coefs_]
+    model.set_params(activation=["elu", "elu", "elu"])
+    with pytest.raises(ValueError, match=r"one per hidden layer \(2 here\); got 3"):
+        model.fit(X, y)
+    assert model.hidden_activation_ == "elu"
+    for ours, theirs in zip(model.coefs_, before):
+        np.testing.assert_array_equal(ours, theirs)

@@ -25,6 +25,13 @@ def test_speed_benchmark_smoke(tmp_path, capsys):
     assert "ratio" in capsys.readouterr().out
 
 
+def test_activation_costs_smoke(capsys):
+    report = _load("bench_speed").main(["--quick", "--activations"])
+    assert set(report["activations"]) >= {"relu", "gelu", "softplus"}
+    assert report["activations"]["relu"]["over_relu"] == 1.0
+    assert "/ relu" in capsys.readouterr().out
+
+
 def test_flop_count():
     bench = _load("bench_speed")
     # forward 2*n*(4*3 + 3*2), weight gradients the same, input gradient 2*n*3*2

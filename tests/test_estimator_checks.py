@@ -14,6 +14,10 @@ CLASSIFIER_CONFIGS = [
     DenseNetClassifier(keep_prob=0.8, max_norm=3.0),
     DenseNetClassifier(solver="adamw", penalty="elasticnet"),
     DenseNetClassifier(learning_rate="cosine", warmup_iter=2),
+    DenseNetClassifier(activation="gelu"),
+    DenseNetClassifier(
+        hidden_layer_sizes=(8, 6), activation=["leaky_relu", "softplus"]
+    ),
     DenseNetClassifier(solver="lbfgs"),
 ]
 
@@ -27,6 +31,8 @@ REGRESSOR_CONFIGS = [
     DenseNetRegressor(keep_prob=0.8, max_norm=3.0),
     DenseNetRegressor(solver="adamw", penalty="elasticnet"),
     DenseNetRegressor(solver="sgd", learning_rate="cosine", warmup_iter=2),
+    DenseNetRegressor(activation="silu"),
+    DenseNetRegressor(hidden_layer_sizes=(32, 16), activation=["elu", "gelu"]),
     DenseNetRegressor(solver="lbfgs"),
 ]
 

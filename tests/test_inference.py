@@ -86,11 +86,12 @@ def test_equal_rows_get_equal_passes_wherever_they_stand(regression):
     assert_equal_to_rounding(std[6:], std[:3])
 
 
+@pytest.mark.parametrize("activation", ["tanh", ["gelu", "softplus"]])
 @pytest.mark.parametrize("input_keep", [1.0, 0.6])
-def test_a_pass_is_one_network_drawn_with_its_masks(input_keep):
+def test_a_pass_is_one_network_drawn_with_its_masks(input_keep, activation):
     """Each pass drops the same units for every row: one pass computed by hand."""
     rng = np.random.default_rng(0)
-    network = DenseNetwork([4, 6, 5, 2], "tanh", "identity", np.float64)
+    network = DenseNetwork([4, 6, 5, 2], activation, "identity", np.float64)
     coefs, intercepts = network.unpack(network.initial_params(np.random.RandomState(0)))
     X = rng.normal(size=(3, 4))
     keep_probs, seed, n_passes = [0.5, 0.8], 7, 4
@@ -107,7 +108,7 @@ def test_a_pass_is_one_network_drawn_with_its_masks(input_keep):
         if input_keep < 1:
             kept = dropout.kept_inputs(pass_key, np.array([index]), float)
             inputs = X * kept / input_keep
-        expected = network._forward(coefs, intercepts, inputs, masks)[2]
+        expected = network._forward(coefs, intercepts, inputs, masks)[-1]
         np.testing.assert_allclose(samples[:, :, index], expected, rtol=1e-12)
     assert len({samples[:, 0, i].tobytes() for i in range(n_passes)}) == n_passes
 

@@ -8,11 +8,14 @@ import scipy.sparse as sp
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import LabelBinarizer
 
+from skdense._activations import ACTIVATIONS as ACTIVATION_TABLE
+from skdense._activations import MLP_ACTIVATIONS
 from skdense._dropout import RowKeyedDropout, row_keys
 from skdense._network import DenseNetwork
 from skdense._penalties import make_penalty
 
-ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+# Every activation of the table, and a list of one per hidden layer.
+ACTIVATIONS = [*ACTIVATION_TABLE, ["gelu", "logistic"]]
 PENALTIES = [None, "l2", "l1", "elasticnet"]
 # name: (output activation, number of outputs, target maker)
 OUTPUTS = {
@@ -144,7 +147,7 @@ def _mlp_loss_and_grad(mlp, X, Y, sample_weight):
 
 @pytest.mark.parametrize("n_classes", [2, 4])
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("activation", MLP_ACTIVATIONS)
 def test_objective_equals_mlp_classifier(n_classes, weighted, activation):
     rng = np.random.RandomState(1)
     X = rng.normal(size=(30, 5))
@@ -257,7 +260,7 @@ def test_mc_logits_without_dropout_on_the_first_layer_copy_it_per_pass():
         assert logits.shape == (2, 6, 2)
         for index in range(2):
             masks = [None, np.tile(kept_second[index], (6, 1))]
-            expected = network._forward(coefs, intercepts, X, masks)[2]
+            expected = network._forward(coefs, intercepts, X, masks)[-1]
             np.testing.assert_allclose(logits[index], expected, rtol=1e-12)
 
 
@@ -293,3 +296,45 @@ def test_gradient_with_dropout_on_one_hidden_layer_only():
     expected = _numerical_gradient(objective, theta)
     objective(theta)
     assert np.linalg.norm(grad - expected) / np.linalg.norm(expected) < 1e-6
+
+
+def test_each_hidden_layer_applies_its_own_activation():
+    network = DenseNetwork([3, 4, 5, 2], ["elu", "softplus"], "identity", np.float64)
+    coefs, intercepts = network.unpack(network.initial_params(np.random.RandomState(0)))
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    first = X @ coefs[0] + intercepts[0]
+    first = np.where(first > 0, first, np.expm1(first))
+    second = np.log1p(np.exp(first @ coefs[1] + intercepts[1]))
+    expected = second @ coefs[2] + intercepts[2]
+    np.testing.assert_allclose(network.logits(coefs, intercepts, X), expected)
+    kept = [np.ones((3, 4)), np.ones((3, 5))]
+    passes = network.mc_logits(coefs, intercepts, X, 3, kept)
+    np.testing.assert_allclose(passes, np.broadcast_to(expected, (3, 6, 2)))
+
+
+def test_a_list_of_one_activation_trains_as_that_activation():
+    network, theta, X, Y, _ = _problem("silu", "multiclass")
+    listed = DenseNetwork(network.layer_sizes, ["silu"], "softmax", np.float64)
+    pen = make_penalty("l2", 0.1, 0.5)
+    grads = np.empty_like(theta), np.empty_like(theta)
+    losses = [
+        net.loss_gradient(theta, X, Y, None, pen, grad)
+        for net, grad in zip((network, listed), grads)
+    ]
+    assert losses[0] == losses[1]
+    np.testing.assert_array_equal(*grads)
+    start = network.initial_params(np.random.RandomState(3))
+    np.testing.assert_array_equal(
+        start, listed.initial_params(np.random.RandomState(3))
+    )
+
+
+def test_glorot_bound_follows_the_activation_each_layer_feeds():
+    # Weights into a logistic layer are drawn within sqrt(2 / fans), the
+    # others within sqrt(6 / fans); the output layer takes the last hidden one.
+    network = DenseNetwork([50, 60, 70, 40], ["logistic", "relu"], "identity", "f8")
+    coefs, _ = network.unpack(network.initial_params(np.random.RandomState(0)))
+    for coef, factor in zip(coefs, [2.0, 6.0, 6.0]):
+        bound = np.sqrt(factor / sum(coef.shape))
+        assert np.abs(coef).max() <= bound
+        assert np.abs(coef).max() > 0.99 * bound

@@ -20,8 +20,10 @@ from sklearn.preprocessing import StandardScaler
 
 import skdense.onnx  # noqa: F401  (registers the converters)
 from skdense import DenseNetClassifier, DenseNetRegressor
+from skdense._activations import ACTIVATIONS as ACTIVATION_TABLE
 
-ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+# Every hidden activation, and a list of one per hidden layer.
+ACTIVATIONS = [*sorted(ACTIVATION_TABLE), ["gelu", "softplus"]]
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-12}
 
 
@@ -176,3 +178,52 @@ def test_the_export_uses_the_activation_the_model_was_trained_with(estimator):
     else:
         _, (values,) = _run(model, X_test)
         np.testing.assert_allclose(values[:, 0], model.predict(X_test), atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("opset", [18, 20])
+@pytest.mark.parametrize("activation", ["gelu", "softplus", "elu", "leaky_relu"])
+def test_activations_without_a_kernel_are_spelled_out_at_every_opset(
+    activation, opset, dtype
+):
+    # onnxruntime has Gelu (opset 20) and Erf for floats only, and no double
+    # LeakyRelu, Elu or Softplus at opset 21 on: those graphs decompose them.
+    X, y = make_regression(n_samples=200, n_features=4, random_state=1)
+    X = (X * 4).astype(dtype)  # pre-activations beyond softplus's threshold
+    model = _fit(
+        DenseNetRegressor(
+            hidden_layer_sizes=(12,), activation=activation, max_iter=5, random_state=0
+        ),
+        X,
+        y / 10,
+    )
+    onx = to_onnx(model, X[:1], target_opset=opset)
+    operators = {node.op_type for node in onx.graph.node}
+    native = {"gelu": "Gelu", "softplus": "Softplus", "elu": "Elu"}.get(
+        activation, "LeakyRelu"
+    )
+    gelu_native = activation != "gelu" or opset >= 20
+    assert (native in operators) == (dtype == np.float32 and gelu_native)
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    (values,) = session.run(None, {session.get_inputs()[0].name: X})
+    expected = model.predict(X)
+    scale = max(1.0, np.abs(expected).max())
+    np.testing.assert_allclose(values[:, 0], expected, atol=TOLERANCE[dtype] * scale)
+
+
+def test_the_double_erf_series_is_within_two_ulps_of_scipys():
+    from scipy.special import erf
+
+    from skdense._onnx_activations import erf_pieces
+
+    pieces = erf_pieces()
+    x = np.linspace(0, 6, 600_001)
+    piece = np.minimum(np.floor(x), 5).astype(int)
+    t = 2 * (x - piece) - 1
+    series = np.empty_like(x)
+    for k in range(len(pieces)):
+        here = piece == k
+        series[here] = np.polynomial.chebyshev.chebval(t[here], pieces[k])
+    np.testing.assert_allclose(series, erf(x), rtol=0, atol=2e-15)
