@@ -13,12 +13,12 @@ must find the same ``best_params_`` and the same scores.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
-import json
 import time
 import warnings
 
 import joblib
 import numpy as np
+from _report import write  # benchmarks/_report.py, beside this script
 from distributed import Client, LocalCluster
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -97,8 +97,7 @@ def main(argv=None):
     print(f"  same best_params_ and scores everywhere: {same}")
     report = {"seconds": timings, "identical_results": same, "fits": n_fits}
     if args.json:
-        with open(args.json, "w") as file:
-            json.dump(report, file, indent=1)
+        write(args.json, report)
     return report
 
 

@@ -24,6 +24,7 @@ import tracemalloc
 import warnings
 
 import numpy as np
+from _report import write  # benchmarks/_report.py, beside this script
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
@@ -82,11 +83,12 @@ def memmap_fit(n_samples, n_features, folder):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument("--json", help="write the results to this JSON file")
     args = parser.parse_args(argv)
     sizes = (2000, 20, 100) if args.quick else (100_000, 20, 1000)
-    x_bytes, ours, theirs = many_classes(*sizes)
+    many_x_bytes, ours, theirs = many_classes(*sizes)
     print(f"{sizes[0]:,} rows x {sizes[1]} features, {sizes[2]:,} classes, one epoch")
-    print(f"  X itself                 {x_bytes / MiB:9.1f} MiB")
+    print(f"  X itself                 {many_x_bytes / MiB:9.1f} MiB")
     print(f"  skdense peak             {ours / MiB:9.1f} MiB")
     print(f"  MLPClassifier peak       {theirs / MiB:9.1f} MiB")
     with tempfile.TemporaryDirectory() as folder:
@@ -98,7 +100,25 @@ def main(argv=None):
             f"  {name:<10} peak {peak / MiB:8.1f} MiB ({peak / x_bytes:.3f} x X), "
             f"epoch {seconds:.2f} s"
         )
-    return {"many_classes": (x_bytes, ours, theirs), "memmap": results}
+    report = {
+        "many_classes": {
+            "shape": {"rows": sizes[0], "features": sizes[1], "classes": sizes[2]},
+            "X_bytes": many_x_bytes,
+            "skdense_peak_bytes": ours,
+            "mlp_peak_bytes": theirs,
+        },
+        "memmap": {
+            "shape": {"rows": shape[0], "features": shape[1]},
+            "X_bytes": x_bytes,
+            "fits": {
+                name: {"peak_bytes": peak, "epoch_seconds": seconds}
+                for name, (peak, seconds) in results.items()
+            },
+        },
+    }
+    if args.json:
+        write(args.json, report)
+    return report
 
 
 if __name__ == "__main__":

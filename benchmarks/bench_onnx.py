@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 import onnxruntime as ort
+from _report import write  # benchmarks/_report.py, beside this script
 from skl2onnx import to_onnx
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -100,6 +101,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument("--json", help="write the results to this JSON file")
     args = parser.parse_args(argv)
     n_rows, n_features = (300, 10) if args.quick else (12000, 100)
     batch = 100 if args.quick else 10000
@@ -119,6 +121,9 @@ def main(argv=None):
             f"{r['rows_per_s_skdense']:>17,.0f}{r['rows_per_s_onnxruntime']:>11,.0f}"
             f"{r['max_difference']:>12.1e}"
         )
+    if args.json:
+        workload = {"hidden": HIDDEN, "features": n_features, "batch_rows": batch}
+        write(args.json, {"workload": workload, "threads": args.threads, **results})
     return results
 
 

@@ -16,7 +16,6 @@ commits.
 
 import argparse
 import itertools
-import json
 import multiprocessing
 import platform
 import statistics
@@ -26,6 +25,7 @@ import tracemalloc
 import warnings
 
 import numpy as np
+from _report import write  # benchmarks/_report.py, beside this script
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -392,10 +392,9 @@ def _activations_report(args):
     print(f"{'activation':<12}{'s/epoch':>10}{'/ relu':>8}")
     for name, cost in costs.items():
         print(f"{name:<12}{cost['seconds_per_epoch']:>10.4f}{cost['over_relu']:>8.2f}")
-    report = dict(workload=workload, activations=costs, numpy=np.__version__)
+    report = dict(workload=workload, activations=costs)
     if args.json:
-        with open(args.json, "w") as file:
-            json.dump(report, file, indent=2)
+        write(args.json, report)
     return report
 
 
@@ -420,8 +419,7 @@ def main(argv=None):
     report = run(args.n_samples, args.epochs, args.repeats, args.threads, args.quick)
     _print_report(report)
     if args.json:
-        with open(args.json, "w") as file:
-            json.dump(report, file, indent=2, default=str)
+        write(args.json, report)
     return report
 
 

@@ -38,11 +38,11 @@ It prints the worst differences and writes them to
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
-import json
 import pathlib
 import platform
 
 import numpy as np
+from _report import write  # benchmarks/_report.py, beside this script
 
 from skdense._activations import ACTIVATIONS
 from skdense._optimizers import make_optimizer
@@ -243,7 +243,7 @@ def main(argv=None):
             f"{worst_pair['derivative']:.2e} over {args.draws + 13} values"
         )
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write(RESULTS, result)
 
 
 if __name__ == "__main__":

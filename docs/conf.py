@@ -105,6 +105,11 @@ _INVENTORIES = {
                 "modules/generated/sklearn.pipeline.Pipeline.html#$",
             ),
             (
+                "sklearn.ensemble.HistGradientBoostingRegressor",
+                "py:class",
+                "modules/generated/sklearn.ensemble.HistGradientBoostingRegressor.html#$",
+            ),
+            (
                 "sklearn.linear_model.LogisticRegression",
                 "py:class",
                 "modules/generated/sklearn.linear_model.LogisticRegression.html#$",
@@ -150,3 +155,9 @@ for _key, (_name, _url, _entries) in _INVENTORIES.items():
     intersphinx_mapping[_key] = (_url, str(_path))
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
+
+# The Benchmarks page's tables, from the committed JSON (no benchmark runs).
+sys.path.insert(0, str(Path(__file__).parent))
+from _benchmark_tables import write_tables  # noqa: E402
+
+write_tables(Path(__file__).parent / "generated" / "benchmark_tables.rst")

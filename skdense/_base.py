@@ -32,9 +32,14 @@ from threadpoolctl import threadpool_limits
 
 from ._callbacks import CallbackSupportMixin, FitTasks
 from ._fit_state import STATE_ATTRIBUTES, FitState, StateAttribute
-from ._inference import MonteCarlo, fitted_network, predict_in_chunks
+from ._inference import (
+    MonteCarlo,
+    fitted_network,
+    monte_carlo_seed,
+    predict_in_chunks,
+)
 from ._lbfgs import LbfgsSettings, fit_lbfgs
-from ._losses import OUTPUT_ACTIVATIONS
+from ._losses import OUTPUTS
 from ._network import DenseNetwork
 from ._optimizers import make_optimizer
 from ._params import (
@@ -91,6 +96,10 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _output_activation(self):
         """Name of the output activation, from the fitted targets."""
 
+    def _output_param(self):
+        """The output loss's parameter (see ``DenseNetwork``), None here."""
+        return None
+
     @abstractmethod
     def _default_score(self, output, validation):
         """MLP's validation score of the network ``output``: accuracy or R²."""
@@ -103,6 +112,10 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _target_weights(self, targets, sample_weight, incremental, dtype):
         """Per-sample weights to train with (None: all equal)."""
         return sample_weight
+
+    def _scaled_targets(self, targets, sample_weight, reset):
+        """The targets the network trains on (``reset``: a fit from scratch)."""
+        return targets
 
     def _validation_y(self, targets):
         """Targets of the validation split in the form :meth:`_score` takes."""
@@ -158,11 +171,15 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         check_keep_probs_invertible(keep_probs, self.input_keep_prob, X.dtype)
         weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         weights = self._target_weights(targets, weights, incremental, X.dtype)
+        targets = self._scaled_targets(targets, weights, first_pass)
+        output = self._output_activation()
+        units_per_target = OUTPUTS[output].units_per_target
         network = DenseNetwork(
-            [X.shape[1], *hidden_sizes, targets.n_outputs],
+            [X.shape[1], *hidden_sizes, targets.n_outputs * units_per_target],
             self.activation,
-            self._output_activation(),
+            output,
             X.dtype,
+            self._output_param(),
         )
         random_state = check_random_state(self.random_state)
         stochastic = self.solver in _STOCHASTIC_SOLVERS
@@ -184,12 +201,13 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """Make the estimator the model being trained: weights that are views
         of ``theta``, the training-time settings prediction reads, the state."""
         self.coefs_, self.intercepts_ = network.unpack(theta)
-        self.n_outputs_ = network.layer_sizes[-1]
+        self.n_outputs_ = network.n_targets
         self.n_layers_ = len(network.layer_sizes)
         self.out_activation_ = network.output
         self.hidden_activation_ = network.activation
         self.keep_probs_ = keep_probs
         self.input_keep_prob_ = float(self.input_keep_prob)
+        self._monte_carlo_seed = monte_carlo_seed(self.random_state)
         self._fit_state = state
 
     def _thread_limit(self):
@@ -298,7 +316,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return self._in_row_chunks(X, self._activate, self.n_outputs_)
 
     def _activate(self, logits):
-        OUTPUT_ACTIVATIONS[self.out_activation_](logits)
+        OUTPUTS[self.out_activation_].activate(logits)
         return logits
 
     def _in_row_chunks(self, X, finish, n_columns):

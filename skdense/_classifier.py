@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from ._base import BaseDenseNet
 from ._callbacks import with_callbacks
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
-from ._losses import OUTPUT_ACTIVATIONS
+from ._losses import OUTPUTS
 from ._targets import Targets, class_sample_weights
 from ._validation import errors_name, validate_X_y
 
@@ -445,7 +445,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
     def _probabilities(self, logits):
         if self._is_binary:
             logits = np.hstack([-logits, logits])
-        OUTPUT_ACTIVATIONS[self.out_activation_](logits)
+        OUTPUTS[self.out_activation_].activate(logits)
         # A logistic or softmax never reaches 0 or 1; round into the open
         # interval rather than onto its ends, so that log(proba) stays finite.
         finfo = np.finfo(logits.dtype)

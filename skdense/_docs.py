@@ -160,7 +160,9 @@ RUNTIME_PARAMETERS = """\
         Number of stochastic forward passes (dropout left on) behind the
         Monte-Carlo estimates returned with ``return_std=True`` and by
         ``sample_y`` (Gal and Ghahramani, 2016). The passes are drawn from
-        ``random_state``, are reproducible for an int, and leave any
+        ``random_state`` and fixed at fit: a fitted model gives the same
+        passes at every call (with ``random_state=None`` too, drawn anew at
+        each fit), which conformal calibration needs, and leaves any
         RandomState passed untouched. Each row's passes depend on that row
         alone, not on the other rows predicted with it.
 """

@@ -36,6 +36,7 @@ PREDICT_CHUNK = 2048
 _MC_CHUNK_ELEMENTS = 2**17  # stacked activations per chunk (measured)
 _MC_MIN_CHUNK_ROWS = 8  # fewer rows: per-chunk overhead dominates (measured)
 _MC_STREAM = 0x4D43  # separates the Monte-Carlo stream from training's
+_NOISE_STREAM = 0x4E4C  # separates sample_y's Gaussian draws from the masks
 
 
 def fitted_network(estimator):
@@ -141,9 +142,9 @@ class MonteCarlo:
     def of(cls, estimator, finish, n_passes=None, random_state=None):
         """The passes of a fitted skdense estimator.
 
-        ``n_passes`` None takes ``mc_samples``; ``random_state`` None draws
-        the masks of the estimator's own ``random_state`` (those of
-        ``return_std=True``), and a ``RandomState`` passed here is advanced,
+        ``n_passes`` None takes ``mc_samples``; ``random_state`` None takes
+        the masks fixed at fit from the estimator's ``random_state`` (those
+        of ``return_std=True``), and a ``RandomState`` passed here is advanced,
         as ``GaussianProcessRegressor.sample_y`` advances it.
         """
         check_is_fitted(estimator)
@@ -152,12 +153,9 @@ class MonteCarlo:
         validate_parameters(
             {"mc_samples": estimator.mc_samples, "random_state": estimator.random_state}
         )
-        _check_call_arguments(n_passes, random_state)
+        check_sample_arguments(n_passes, random_state)
         n_passes = estimator.mc_samples if n_passes is None else n_passes
-        if random_state is None:
-            seed = monte_carlo_seed(estimator.random_state)
-        else:
-            seed = monte_carlo_seed(random_state, advance=True)
+        seed = passes_seed(estimator, random_state)
         network, coefs, intercepts = fitted_network(estimator)
         return cls(
             network, coefs, intercepts, keep_probs, input_keep, n_passes, seed, finish
@@ -233,7 +231,23 @@ class MonteCarlo:
             yield slice(start, start + rows.shape[0]), passes.transpose(1, 2, 0).copy()
 
 
-def _check_call_arguments(n_samples, random_state):
+def passes_seed(estimator, random_state):
+    """The seed of a fitted estimator's passes: the one fixed at fit for
+    ``random_state`` None (a model saved by 0.1 draws it now), else one of
+    ``random_state``'s, which is advanced if a ``RandomState``."""
+    if random_state is not None:
+        return monte_carlo_seed(random_state, advance=True)
+    seed = getattr(estimator, "_monte_carlo_seed", None)
+    return monte_carlo_seed(estimator.random_state) if seed is None else seed
+
+
+def gaussian_seed(estimator, random_state):
+    """Seed of ``sample_y``'s Gaussian draws (``loss='gaussian_nll'``): that
+    of the passes, on a stream of its own."""
+    return [passes_seed(estimator, random_state), _NOISE_STREAM]
+
+
+def check_sample_arguments(n_samples, random_state):
     """Check ``sample_y``'s own ``n_samples`` and ``random_state``."""
     validate_parameters(
         {"random_state": random_state}, {"random_state": RandomStateLike()}

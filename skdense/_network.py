@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, per_hidden_layer
 from ._buffers import Buffers
-from ._losses import LOSSES, OUTPUT_ACTIVATIONS, weighted_mean
+from ._losses import OUTPUTS, weighted_mean
 
 
 def _matmul(A, W, out=None):
@@ -44,13 +44,16 @@ class DenseNetwork:
     activation : str or sequence of str
         Activation of the hidden layers (a key of ``ACTIVATIONS``), or one per
         hidden layer; a sequence of one serves every layer.
-    output : {'softmax', 'logistic', 'identity'}
-        Activation of the output layer, with its canonical loss.
+    output : str
+        The output layer and its loss, a key of ``OUTPUTS``.
     dtype : numpy dtype
         Dtype of the parameters and of every buffer.
+    output_param : float or None, default=None
+        The loss's parameter: the quantile of ``'quantile'``, the variance
+        power (beta-NLL) of ``'gaussian'``.
     """
 
-    def __init__(self, layer_sizes, activation, output, dtype):
+    def __init__(self, layer_sizes, activation, output, dtype, output_param=None):
         self.layer_sizes = [int(size) for size in layer_sizes]
         self.activation = (
             activation if isinstance(activation, str) else list(activation)
@@ -58,6 +61,7 @@ class DenseNetwork:
         n_hidden = len(self.layer_sizes) - 2
         self.hidden_activations = per_hidden_layer(activation, n_hidden)
         self.output = output
+        self.output_param = output_param
         self.dtype = np.dtype(dtype)
         self.coef_shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
         self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in self.coef_shapes)
@@ -66,6 +70,11 @@ class DenseNetwork:
 
     def _buffer(self, name, n_rows, width):
         return self._buffers.get(name, n_rows, width, dtype=self.dtype)
+
+    @property
+    def n_targets(self):
+        """Number of targets (the output units of each of them together)."""
+        return self.layer_sizes[-1] // OUTPUTS[self.output].units_per_target
 
     @property
     def n_layers(self):
@@ -226,13 +235,13 @@ class DenseNetwork:
         """The weighted mean loss of ``logits`` against ``Y`` (no penalty), and
         the output activations (a new array; ``logits`` is left as it is)."""
         output = np.array(logits)
-        per_sample = LOSSES[self.output](output, Y)
+        per_sample = OUTPUTS[self.output].loss(output, Y, self.output_param)
         return float(weighted_mean(per_sample, sample_weight)), output
 
     def predict(self, coefs, intercepts, X):
         """Output activations (probabilities or values) for ``X``, no dropout."""
         output = self.logits(coefs, intercepts, X)
-        OUTPUT_ACTIVATIONS[self.output](output)
+        OUTPUTS[self.output].activate(output)
         return output
 
     def loss_gradient(
@@ -282,13 +291,13 @@ class DenseNetwork:
             coefs, intercepts, X, masks, training=True
         )
         sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
-        per_sample = LOSSES[self.output](output, Y)
+        per_sample = OUTPUTS[self.output].loss(output, Y, self.output_param)
         weights = theta[: self.n_coefs]
         loss = weighted_mean(per_sample, sample_weight)
         loss += penalty.value(weights) / sw_sum
 
         delta = output
-        delta -= Y
+        OUTPUTS[self.output].gradient(delta, Y, self.output_param)
         if sample_weight is not None:
             delta *= sample_weight[:, None]
         self._backward(coefs, inputs, hidden, delta, masks, grad)

@@ -23,6 +23,7 @@ from scipy.special import erf
 from skl2onnx.proto import onnx_proto
 
 from ._activations import LEAKY_RELU_SLOPE, SOFTPLUS_THRESHOLD
+from ._losses import VARIANCE_FLOOR
 
 _ERF_PIECES = 6  # unit-wide pieces of [0, 6]
 _ERF_DEGREE = 16  # measured: 1.4e-15 worst error, no better above
@@ -164,6 +165,33 @@ def _chebyshev_erf(graph, values):
     return graph.node("Mul", [graph.node("Sign", [values]), total])
 
 
+def split_halves(graph, values):
+    """The first and the second half of the columns of ``values``."""
+    first, second = (graph.scope.get_unique_variable_name(n) for n in ("a", "b"))
+    # Split divides evenly into its outputs; from opset 18 it must be told so.
+    even = {"num_outputs": 2} if graph.container.target_opset >= 18 else {}
+    graph.container.add_node(
+        "Split",
+        [values],
+        [first, second],
+        axis=1,
+        name=graph.scope.get_unique_operator_name("Split"),
+        **even,
+    )
+    return first, second
+
+
+def _gaussian_output(graph, values, output):
+    """Means as they are, then variances ``softplus(z) + floor`` (``_losses``),
+    softplus as ``max(z, 0) + log(1 + exp(-|z|))``, which never overflows."""
+    mean, raw = split_halves(graph, values)
+    decay = graph.node("Exp", [graph.node("Neg", [graph.node("Abs", [raw])])])
+    tail = graph.node("Log", [graph.node("Add", [decay, graph.constant(1.0)])])
+    variance = graph.node("Add", [graph.node("Relu", [raw]), tail])
+    variance = graph.node("Add", [variance, graph.constant(VARIANCE_FLOOR)])
+    graph.node("Concat", [mean, variance], output, axis=1)
+
+
 ONNX_ACTIVATIONS = {
     "identity": _operator("Identity"),
     "logistic": _operator("Sigmoid"),
@@ -178,4 +206,6 @@ ONNX_ACTIVATIONS = {
     "softplus": _softplus,
     "softmax": _operator("Softmax"),
     "exp": _operator("Exp"),
+    "quantile": _operator("Identity"),
+    "gaussian": _gaussian_output,
 }

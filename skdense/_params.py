@@ -253,7 +253,9 @@ PARAMETER_CONSTRAINTS = {
     "n_threads": AnyOf(Options(None), Interval(Integral, 1, None)),
     "mc_samples": Interval(Integral, 1, None),
     "max_norm": AnyOf(Options(None), Interval(Real, 0, None, closed="neither")),
-    "loss": Options("squared_error", "poisson"),
+    "loss": Options("squared_error", "poisson", "gaussian_nll", "quantile"),
+    "quantile": AnyOf(Options(None), Interval(Real, 0, 1, closed="neither")),
+    "variance_power": Interval(Real, 0, 1),
 }
 
 
@@ -296,6 +298,28 @@ def check_activations_per_layer(activation, n_hidden):
         )
 
 
+def _check_loss_options(params):
+    """The regressor's loss parameters: a quantile for the pinball loss, and
+    lbfgs only with the plain likelihood."""
+    loss = params.get("loss")
+    if loss == "quantile" and params["quantile"] is None:
+        raise ValueError(
+            "loss='quantile' needs the quantile to estimate: set quantile to a "
+            "float in (0, 1), e.g. quantile=0.9."
+        )
+    if (
+        loss == "gaussian_nll"
+        and params["solver"] == "lbfgs"
+        and params["variance_power"] != 0
+    ):
+        raise ValueError(
+            f"solver='lbfgs' needs variance_power=0 with loss='gaussian_nll'; "
+            f"got {params['variance_power']!r}. beta-NLL's weighted gradient is "
+            "no function's gradient, and lbfgs's line search needs one. Use "
+            "solver='adam', or variance_power=0."
+        )
+
+
 def check_solver_options(params, keep_probs, incremental):
     """Refuse the combinations of parameters that a solver cannot train."""
     if params["solver"] == "lbfgs":
@@ -318,6 +342,7 @@ def check_solver_options(params, keep_probs, incremental):
                 "it projects the weights after each stochastic step, and lbfgs "
                 "takes none. Use solver='adam' or 'sgd', or max_norm=None."
             )
+    _check_loss_options(params)
     if params["warmup_iter"] and params["learning_rate"] != "cosine":
         raise ValueError(
             f"warmup_iter={params['warmup_iter']!r} warms up the cosine schedule "

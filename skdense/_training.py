@@ -404,6 +404,7 @@ def reuse_or_build_solver(
         *network.layer_sizes,
         *network.hidden_activations,
         network.output,
+        network.output_param,
         network.dtype,
         *penalty,
         *keep_probs,

@@ -29,7 +29,10 @@ graph as one without.
 - The regressor has a converter of its own: skl2onnx's MLPRegressor
   converter knows neither the Poisson loss's ``exp`` output nor several
   targets (it reshapes every output to one column). Its ``variable`` output
-  has shape ``(N, n_outputs)``.
+  has shape ``(N, n_outputs)``. With ``loss='gaussian_nll'`` a second output,
+  ``std``, holds the data's standard deviation (the aleatoric part): the
+  model's own uncertainty, Monte-Carlo dropout's, needs the passes, which
+  only Python runs.
 
 Needs the optional dependencies: ``pip install "skdense[onnx]"``.
 """
@@ -53,13 +56,14 @@ try:
         FloatTensorType,
         Int64TensorType,
         guess_proto_type,
+        guess_tensor_type,
     )
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
     )
     from skl2onnx.proto import onnx_proto
 
-    from ._onnx_activations import ONNX_ACTIVATIONS, Graph
+    from ._onnx_activations import ONNX_ACTIVATIONS, Graph, split_halves
 except ImportError as error:  # pragma: no cover - exercised in a subprocess
     raise ImportError(
         "skdense.onnx needs skl2onnx, onnx and onnxruntime: install them with "
@@ -89,7 +93,15 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
 
 def _parse_regressor(scope, model, inputs, custom_parsers=None):
     check_is_fitted(model)
-    return _parse_sklearn_simple_model(scope, model, inputs, custom_parsers)
+    if not hasattr(model, "target_mean_"):
+        return _parse_sklearn_simple_model(scope, model, inputs, custom_parsers)
+    # loss='gaussian_nll': the mean and the data's standard deviation.
+    operator = scope.declare_local_operator(REGRESSOR_ALIAS, model)
+    operator.inputs = inputs
+    for name in ("variable", "std"):
+        output = scope.declare_local_variable(name, guess_tensor_type(inputs[0].type))
+        operator.outputs.append(output)
+    return operator.outputs
 
 
 def _classifier_shapes(operator):
@@ -105,9 +117,8 @@ def _regressor_shapes(operator):
     input_type = operator.inputs[0].type
     tensor = type(input_type) if isinstance(input_type, DoubleTensorType) else None
     n_rows = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].set_type(
-        (tensor or FloatTensorType)([n_rows, model.n_outputs_])
-    )
+    for output in operator.outputs:
+        output.set_type((tensor or FloatTensorType)([n_rows, model.n_outputs_]))
 
 
 def _convert_classifier(scope, operator, container):
@@ -158,7 +169,21 @@ def _label_of_largest(scope, container, classes, proba, label):
 
 
 def _convert_regressor(scope, operator, container):
-    _forward_pass(scope, operator, container, operator.outputs[0].full_name)
+    model = operator.raw_operator
+    if not hasattr(model, "target_mean_"):
+        _forward_pass(scope, operator, container, operator.outputs[0].full_name)
+        return
+    network_output = scope.get_unique_variable_name("gaussian")
+    proto_dtype = _forward_pass(scope, operator, container, network_output)
+    graph = Graph(scope, container, proto_dtype)
+    mean, variance = split_halves(graph, network_output)
+    scale = graph.constant(model.target_scale_)
+    mean = graph.node("Mul", [mean, scale])
+    graph.node(
+        "Add", [mean, graph.constant(model.target_mean_)], operator.outputs[0].full_name
+    )
+    std = graph.node("Sqrt", [variance])
+    graph.node("Mul", [std, scale], operator.outputs[1].full_name)
 
 
 def _forward_pass(scope, operator, container, output_name):

@@ -56,9 +56,12 @@ PARAMETER_VALUES = {
     "warm_start": [True, 1],
     "shuffle": [False, "no"],
     "class_weight": ["balanced", {0: 2.0}, {9: 1.0}, {0: -1.0}, "auto"],
-    "loss": ["poisson", "huber"],
+    "loss": ["poisson", "huber", "gaussian_nll", "quantile"],
+    "quantile": [0.1, 0.0, None, 1.5],
+    "variance_power": [0.0, 1.0, -1.0, 2],
 }
-CLASSIFIER_ONLY, REGRESSOR_ONLY = {"class_weight"}, {"loss"}
+CLASSIFIER_ONLY = {"class_weight"}
+REGRESSOR_ONLY = {"loss", "quantile", "variance_power"}
 
 
 def _labels(rng, n, kind):

@@ -1,8 +1,11 @@
 """The benchmark scripts run on tiny sizes, so that they never rot."""
 
 import importlib.util
+import json
 import pathlib
+import sys
 
+import numpy as np
 import pytest
 
 BENCHMARKS = pathlib.Path(__file__).parents[1] / "benchmarks"
@@ -11,6 +14,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 def _load(name):
+    if str(BENCHMARKS) not in sys.path:  # the scripts import _report beside them
+        sys.path.insert(0, str(BENCHMARKS))
     spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -63,3 +68,60 @@ def test_the_torch_comparison_says_how_to_get_torch(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(SystemExit, match=r"pip install torch==2\.13\.0"):
         _load("compare_torch").main(["--configs", "1"])
+
+
+def _fake_uci_folder(root, name="tiny"):
+    """Generated data in the layout of ../shared/data/uci (its README)."""
+    folder = root / name
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = X[:, 0] + (0.1 + 0.3 * np.abs(X[:, 1])) * rng.normal(size=60)
+    np.savetxt(folder / "data.txt", np.c_[X, y])
+    np.savetxt(folder / "index_features.txt", [0, 1, 2], fmt="%d")
+    np.savetxt(folder / "index_target.txt", [3], fmt="%d")
+    for k in range(2):
+        order = rng.permutation(60)
+        np.savetxt(folder / f"index_train_{k}.txt", order[:54], fmt="%d")
+        np.savetxt(folder / f"index_test_{k}.txt", order[54:], fmt="%d")
+    np.savetxt(folder / "dropout_rates.txt", [0.05, 0.1])
+    np.savetxt(folder / "tau_values.txt", [1.0])
+    np.savetxt(folder / "n_splits.txt", [2], fmt="%d")
+    return folder
+
+
+def test_uci_benchmark_smoke_on_generated_data(tmp_path, monkeypatch, capsys):
+    bench = _load("bench_uci")
+    monkeypatch.setattr(bench, "EPOCHS", 3)
+    monkeypatch.setattr(bench, "PASSES", 5)
+    _fake_uci_folder(tmp_path)
+    out = tmp_path / "uci.json"
+    args = [str(tmp_path), "--splits", "2", "--datasets", "tiny", "--jobs", "1"]
+    report = bench.main([*args, "--json", str(out)])
+    summary = report["datasets"]["tiny"]["summary"]
+    assert set(summary) == {"mc_dropout"} | {
+        f"gaussian_nll beta={power}" for power in bench.VARIANCE_POWERS
+    }
+    for column in summary.values():
+        assert np.isfinite(column["rmse"]).all() and np.isfinite(column["ll"]).all()
+    written = json.loads(out.read_text())
+    assert written["meta"]["command"].startswith("python benchmarks/")
+    assert "skdense" in written["meta"]["versions"]
+    assert "LL" in capsys.readouterr().out
+
+
+def test_mixture_log_likelihood_of_one_pass_is_the_gaussians():
+    bench = _load("bench_uci")
+    means, precisions = np.array([[1.0], [2.0]]), np.array([[4.0], [0.25]])
+    y = np.array([1.5, 0.0])
+
+    def predict(X):
+        return means, precisions
+
+    rmse, ll = bench.scores(predict, None, y)
+    expected = 0.5 * (
+        np.log(precisions[:, 0] / (2 * np.pi))
+        - precisions[:, 0] * (y - means[:, 0]) ** 2
+    )
+    assert ll == np.mean(expected)
+    assert rmse == np.sqrt(np.mean((y - means[:, 0]) ** 2))

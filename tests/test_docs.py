@@ -56,3 +56,17 @@ def test_snippet_runs_as_a_script(name, code, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Warning" not in result.stderr, result.stderr[-3000:]
+
+
+def test_the_benchmarks_page_renders_every_committed_result(tmp_path):
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        from _benchmark_tables import SECTIONS, write_tables
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    path = tmp_path / "tables.rst"
+    write_tables(path)
+    text = path.read_text()
+    assert text.count("*Measured on 20") == len(SECTIONS)
+    for dataset in ("Concrete", "Energy", "Wine red", "Yacht"):
+        assert f"{dataset} (" in text

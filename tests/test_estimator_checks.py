@@ -32,6 +32,9 @@ REGRESSOR_CONFIGS = [
     DenseNetRegressor(solver="adamw", penalty="elasticnet"),
     DenseNetRegressor(solver="sgd", learning_rate="cosine", warmup_iter=2),
     DenseNetRegressor(activation="silu"),
+    DenseNetRegressor(loss="gaussian_nll"),
+    DenseNetRegressor(loss="gaussian_nll", keep_prob=0.8, penalty="l1"),
+    DenseNetRegressor(loss="quantile", quantile=0.5),
     DenseNetRegressor(hidden_layer_sizes=(32, 16), activation=["elu", "gelu"]),
     DenseNetRegressor(solver="lbfgs"),
 ]

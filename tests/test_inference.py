@@ -8,7 +8,7 @@ from sklearn.datasets import load_digits, make_regression
 import skdense._inference as inference
 from skdense import DenseNetClassifier, DenseNetRegressor
 from skdense._dropout import RowKeyedDropout
-from skdense._losses import OUTPUT_ACTIVATIONS
+from skdense._losses import OUTPUTS
 from skdense._network import DenseNetwork
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -156,7 +156,7 @@ def test_predict_in_chunks_equals_one_pass(monkeypatch):
     monkeypatch.setattr(inference, "PREDICT_CHUNK", 4)
 
     def softmax(logits):
-        OUTPUT_ACTIVATIONS["softmax"](logits)
+        OUTPUTS["softmax"].activate(logits)
         return logits
 
     chunked = inference.predict_in_chunks(network, coefs, intercepts, X, softmax, 2)

@@ -24,14 +24,22 @@ OUTPUTS = {
     "multilabel": ("logistic", 3, lambda rng, n: rng.randint(0, 2, (n, 3))),
     "regression": ("identity", 2, lambda rng, n: rng.normal(size=(n, 2))),
     "poisson": ("exp", 2, lambda rng, n: rng.poisson(2.0, size=(n, 2))),
+    "gaussian_nll": ("gaussian", 4, lambda rng, n: rng.normal(size=(n, 2))),
+    "quantile": ("quantile", 2, lambda rng, n: rng.normal(size=(n, 2))),
 }
+# The plain likelihood (beta-NLL's stop-gradient is checked on its own below).
+OUTPUT_PARAMS = {"gaussian": 0.0, "quantile": 0.3}
 
 
 def _problem(activation, output, n_samples=7, hidden=(5, 4), seed=0):
     rng = np.random.RandomState(seed)
     out_activation, n_outputs, make_y = OUTPUTS[output]
     network = DenseNetwork(
-        [3, *hidden, n_outputs], activation, out_activation, np.float64
+        [3, *hidden, n_outputs],
+        activation,
+        out_activation,
+        np.float64,
+        OUTPUT_PARAMS.get(out_activation),
     )
     theta = network.initial_params(rng)
     # Keep weights away from 0, where |w| has no derivative.
@@ -338,3 +346,38 @@ def test_glorot_bound_follows_the_activation_each_layer_feeds():
         bound = np.sqrt(factor / sum(coef.shape))
         assert np.abs(coef).max() <= bound
         assert np.abs(coef).max() > 0.99 * bound
+
+
+@pytest.mark.parametrize("variance_power", [0.5, 1.0])
+@pytest.mark.parametrize("dropout", [False, True])
+def test_beta_nll_gradient_is_that_of_the_nll_weighted_by_frozen_variances(
+    variance_power, dropout
+):
+    network, theta, X, Y, rng = _problem("gelu", "gaussian_nll")
+    network.output_param = variance_power
+    sample_weight = rng.uniform(0.2, 3.0, X.shape[0])
+    masks = None
+    if dropout:
+        dropout = RowKeyedDropout([0.6, 0.8], [5, 4], 3)
+        masks = dropout.masks(row_keys(X), epoch=0, dtype=np.float64)
+    pen = make_penalty("elasticnet", alpha=0.3, l1_ratio=0.4)
+
+    def outputs(params):
+        coefs, intercepts = network.unpack(params)
+        logits = network._forward(coefs, intercepts, X, masks)[-1]
+        mean, raw = np.split(logits, 2, axis=1)
+        return mean, np.logaddexp(0, raw) + 1e-6
+
+    weight = outputs(theta)[1] ** variance_power  # held constant
+
+    def frozen_objective(params):
+        mean, variance = outputs(params)
+        nll = 0.5 * (np.log(2 * np.pi * variance) + (Y - mean) ** 2 / variance)
+        per_sample = (weight * nll).sum(axis=1)
+        value = np.dot(per_sample, sample_weight) + pen.value(params[: network.n_coefs])
+        return value / sample_weight.sum()
+
+    grad = np.empty_like(theta)
+    network.loss_gradient(theta, X, Y, sample_weight, pen, grad, masks)
+    expected = _numerical_gradient(frozen_objective, theta)
+    assert np.linalg.norm(grad - expected) / np.linalg.norm(expected) < 1e-6

@@ -8,6 +8,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from skl2onnx import to_onnx
+from sklearn.base import clone
 from sklearn.datasets import (
     make_classification,
     make_multilabel_classification,
@@ -81,7 +82,8 @@ def test_classifier_matches_onnxruntime(activation, kind, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
-    "loss, n_targets", [("squared_error", 1), ("squared_error", 3), ("poisson", 2)]
+    "loss, n_targets",
+    [("squared_error", 1), ("squared_error", 3), ("poisson", 2), ("quantile", 2)],
 )
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_regressor_matches_onnxruntime(activation, loss, n_targets, dtype):
@@ -93,6 +95,7 @@ def test_regressor_matches_onnxruntime(activation, loss, n_targets, dtype):
     model = _fit(
         DenseNetRegressor(
             loss=loss,
+            quantile=0.8,
             hidden_layer_sizes=(16, 8),
             activation=activation,
             max_iter=30,
@@ -227,3 +230,41 @@ def test_the_double_erf_series_is_within_two_ulps_of_scipys():
         here = piece == k
         series[here] = np.polynomial.chebyshev.chebval(t[here], pieces[k])
     np.testing.assert_allclose(series, erf(x), rtol=0, atol=2e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_targets", [1, 2])
+@pytest.mark.parametrize("opset", [15, 18, None])
+def test_gaussian_nll_exports_the_mean_and_the_datas_std(n_targets, dtype, opset):
+    X, y = make_regression(
+        n_samples=300, n_features=5, n_targets=n_targets, noise=20, random_state=0
+    )
+    X = X.astype(dtype)
+    model = _fit(
+        DenseNetRegressor(
+            loss="gaussian_nll",
+            hidden_layer_sizes=(16,),
+            keep_prob=0.9,  # absent from the graph: the std is the noise's
+            max_iter=30,
+            random_state=0,
+        ),
+        X,
+        y * 100,
+    )
+    onx = to_onnx(model, X[:1], target_opset=opset)
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    assert [output.name for output in session.get_outputs()] == ["variable", "std"]
+    mean, std = session.run(None, {session.get_inputs()[0].name: X})
+    assert mean.shape == std.shape == (300, n_targets) and std.dtype == dtype
+    expected_mean = model.predict(X).reshape(300, n_targets)
+    noise_only = clone(model).set_params(keep_prob=1.0)
+    noise_only.__dict__.update(
+        {k: v for k, v in vars(model).items() if k.endswith("_") or k[0] == "_"}
+    )
+    noise_only.keep_probs_ = [1.0]
+    expected_std = noise_only.predict(X, return_std=True)[1].reshape(300, n_targets)
+    for ours, theirs in ((mean, expected_mean), (std, expected_std)):
+        scale = np.abs(theirs).max()
+        np.testing.assert_allclose(ours, theirs, atol=TOLERANCE[dtype] * scale)

@@ -87,9 +87,12 @@ def test_bad_parameter_raises_a_clear_error(name, value, message):
     assert not hasattr(model, "coefs_")
 
 
+REGRESSOR_ONLY = {"loss", "quantile", "variance_power"}
+
+
 def test_every_parameter_is_constrained_and_tested():
     params = set(DenseNetClassifier().get_params())
-    assert params == set(PARAMETER_CONSTRAINTS) - {"loss"}
+    assert params == set(PARAMETER_CONSTRAINTS) - REGRESSOR_ONLY
     assert params == {name for name, _, _ in BAD_PARAMETERS}
 
 
@@ -135,6 +138,25 @@ def test_good_values_of_other_types_are_accepted(name, value):
 def test_bad_regressor_loss(value, error):
     with pytest.raises(error, match=r"loss must be one of 'squared_error', 'poisson'"):
         DenseNetRegressor(loss=value, max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("quantile", 0.0, r"quantile must be one of None or a float in \(0, 1\)"),
+        ("quantile", 1.0, "quantile"),
+        ("quantile", "0.9", "quantile"),
+        ("variance_power", -0.5, r"variance_power must be a float in \[0, 1\]"),
+        ("variance_power", 1.5, "variance_power"),
+        ("variance_power", None, "variance_power"),
+    ],
+)
+def test_bad_regressor_loss_parameters(name, value, message):
+    loss = "quantile" if name == "quantile" else "gaussian_nll"
+    model = DenseNetRegressor(loss=loss, max_iter=1, **{name: value})
+    with pytest.raises((ValueError, TypeError), match=message):
+        model.fit(X, y)
+    assert not hasattr(model, "coefs_")
 
 
 def test_every_regressor_parameter_is_constrained():

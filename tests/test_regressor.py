@@ -4,6 +4,7 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.datasets import make_blobs, make_regression
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -316,3 +317,176 @@ def test_grid_search_over_input_keep_prob():
     ).fit(X, y)
     assert search.best_params_["input_keep_prob"] in (1.0, 0.8)
     assert len(set(search.cv_results_["mean_test_score"])) == 2
+
+
+# ------------------------------------------------- the data's noise, quantiles
+
+
+def _heteroscedastic(n=1500, seed=0, n_targets=1):
+    """Targets around sin(x) whose noise grows with |x| (0.1 to 1.6)."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(n, 2))
+    noise = 0.1 + 0.5 * np.abs(X[:, :1])
+    y = 5 + 20 * (np.sin(X[:, :1]) + noise * rng.normal(size=(n, n_targets)))
+    return X, (y[:, 0] if n_targets == 1 else y), 20 * noise[:, 0]
+
+
+def _gaussian(**params):
+    """A gaussian_nll model (or, with ``loss``, another) for these problems."""
+    defaults = dict(
+        loss="gaussian_nll",
+        hidden_layer_sizes=(32, 32),
+        learning_rate_init=0.01,
+        max_iter=150,
+        random_state=0,
+    )
+    return DenseNetRegressor(**{**defaults, **params})
+
+
+@pytest.fixture(scope="module")
+def gaussian_models():
+    X, y, true_std = _heteroscedastic()
+    plain = _gaussian().fit(X, y)
+    dropped = _gaussian(keep_prob=0.8, mc_samples=30).fit(X, y)
+    return X, y, true_std, plain, dropped
+
+
+def test_gaussian_nll_learns_each_rows_noise_in_ys_units(gaussian_models):
+    X, y, true_std, plain, _ = gaussian_models
+    mean, std = plain.predict(X, return_std=True)
+    np.testing.assert_array_equal(mean, plain.predict(X))
+    assert np.corrcoef(std, true_std)[0, 1] > 0.95
+    assert np.median(std / true_std) == pytest.approx(1, abs=0.15)
+    z = np.abs(y - mean) / std
+    assert 0.93 < np.mean(z < 1.96) < 0.97  # a nominal 95 % interval
+    np.testing.assert_allclose(plain.target_mean_, [y.mean()])
+    np.testing.assert_allclose(plain.target_scale_, [y.std()])
+    assert plain.n_outputs_ == 1 and plain.coefs_[-1].shape[1] == 2
+
+
+def test_gaussian_nll_total_std_adds_the_passes_spread_to_the_noise(gaussian_models):
+    X, _, _, _, dropped = gaussian_models
+    rows = X[:50]
+    mean, total = dropped.predict(rows, return_std=True)
+    k = dropped.n_outputs_
+    passes = dropped._mean_std(rows, dropped._mean_then_variance, 2 * k)
+    noise_variance, spread = passes[0][:, k:].ravel(), passes[1][:, :k].ravel()
+    np.testing.assert_allclose(total, np.sqrt(noise_variance + spread**2))
+    np.testing.assert_allclose(mean, passes[0][:, :k].ravel())
+    assert (total > np.sqrt(noise_variance)).all() and (spread > 0).all()
+
+
+def test_gaussian_sample_y_draws_from_the_predictive_distribution(gaussian_models):
+    X, _, _, plain, dropped = gaussian_models
+    rows = X[:4]
+    for model in (plain, dropped):
+        assert model.sample_y(rows).shape == (4, model.mc_samples)
+        samples = model.sample_y(rows, n_samples=20_000, random_state=3)
+        assert samples.shape == (4, 20_000)
+        many_passes = clone(model).set_params(mc_samples=20_000)
+        many_passes.__dict__.update(
+            {k: v for k, v in vars(model).items() if k.endswith("_") or k[0] == "_"}
+        )
+        mean, std = many_passes.predict(rows, return_std=True)
+        np.testing.assert_allclose(samples.std(axis=-1), std, rtol=0.03)
+        np.testing.assert_allclose(samples.mean(axis=-1), mean, atol=0.03 * std.max())
+        np.testing.assert_array_equal(
+            model.sample_y(rows, n_samples=5, random_state=3),
+            model.sample_y(rows, n_samples=5, random_state=3),
+        )
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_gaussian_nll_with_several_targets_weights_penalties_and_early_stopping(
+    refit,
+):
+    X, Y, _ = _heteroscedastic(n=600, n_targets=2)
+    Y[:, 1] = Y[:, 1] / 1000 - 3  # another scale: standardised per target
+    weights = np.random.RandomState(1).uniform(0.5, 2, len(X))
+    params = dict(penalty="elasticnet", early_stopping=True, max_iter=60)
+    model = _gaussian(**params)
+    if refit:
+        model.set_params(loss="squared_error").fit(X, Y[:, 0])
+        model.set_params(loss="gaussian_nll")
+    model.fit(X, Y, sample_weight=weights)
+    fresh = _gaussian(**params).fit(X, Y, sample_weight=weights)
+    for ours, theirs in zip(model.coefs_, fresh.coefs_):
+        np.testing.assert_array_equal(ours, theirs)
+    mean, std = model.predict(X, return_std=True)
+    assert mean.shape == std.shape == (600, 2) and (std > 0).all()
+    centred = Y - np.average(Y, axis=0, weights=weights)
+    weighted_std = np.sqrt(np.average(centred**2, axis=0, weights=weights))
+    np.testing.assert_allclose(model.target_scale_, weighted_std)
+    # R² of the mean in y's units (the noise caps it near 0.4 here): a score
+    # in the standardised units against y would be far below 0.
+    assert model.best_validation_score_ == pytest.approx(model.score(X, Y), abs=0.1)
+    assert model.best_validation_score_ > 0.3
+    scored = _gaussian(**params, scoring="loss").fit(X, Y)
+    assert scored.best_validation_score_ == -min(scored.validation_loss_curve_)
+
+
+def test_a_refit_with_another_loss_forgets_the_target_scaling(gaussian_models):
+    X, y, _, _, _ = gaussian_models
+    model = _gaussian(max_iter=5).fit(X, y)
+    model.set_params(loss="squared_error").fit(X, y)
+    assert not hasattr(model, "target_mean_")
+    np.testing.assert_array_equal(
+        model.predict(X),
+        _gaussian(max_iter=5, loss="squared_error").fit(X, y).predict(X),
+    )
+
+
+def test_beta_nll_default_and_lbfgs():
+    X, y, _ = _heteroscedastic(n=300)
+    assert DenseNetRegressor().variance_power == 0.5
+    with pytest.raises(ValueError, match="solver='lbfgs' needs variance_power=0"):
+        _gaussian(solver="lbfgs").fit(X, y)
+    model = _gaussian(solver="lbfgs", variance_power=0.0, max_iter=50).fit(X, y)
+    assert np.isfinite(model.loss_) and model.predict(X).shape == (300,)
+
+
+@pytest.mark.parametrize("variance_power", [0.0, 1.0])
+def test_variance_power_changes_the_training_only_for_gaussian_nll(variance_power):
+    X, y, _ = _heteroscedastic(n=300)
+    base = _gaussian(max_iter=5).fit(X, y)
+    other = _gaussian(max_iter=5, variance_power=variance_power).fit(X, y)
+    assert not np.array_equal(base.coefs_[0], other.coefs_[0])
+    squared = [
+        _small(variance_power=power).fit(X, y).coefs_[0]
+        for power in (0.5, variance_power)
+    ]
+    np.testing.assert_array_equal(*squared)
+
+
+def test_two_quantile_models_bracket_the_data():
+    X, y, _ = _heteroscedastic(n=2000)
+    low, high = (
+        _gaussian(loss="quantile", quantile=q, max_iter=200).fit(X, y)
+        for q in (0.05, 0.95)
+    )
+    X_test, y_test, _ = _heteroscedastic(n=2000, seed=1)
+    below, above = y_test < low.predict(X_test), y_test > high.predict(X_test)
+    assert 0.02 < below.mean() < 0.09 and 0.02 < above.mean() < 0.09
+    width = high.predict(X_test) - low.predict(X_test)
+    assert np.corrcoef(width, np.abs(X_test[:, 0]))[0, 1] > 0.8  # heteroscedastic
+
+
+def test_quantile_needs_its_quantile_and_a_fresh_fit_uses_a_new_one():
+    X, y, _ = _heteroscedastic(n=300)
+    with pytest.raises(ValueError, match="loss='quantile' needs the quantile"):
+        DenseNetRegressor(loss="quantile").fit(X, y)
+    model = _small(loss="quantile", quantile=0.2).fit(X, y)
+    model.set_params(quantile=0.8).fit(X, y)
+    fresh = _small(loss="quantile", quantile=0.8).fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), fresh.predict(X))
+
+
+def test_monte_carlo_passes_are_fixed_at_fit_even_without_a_random_state():
+    X, y, _ = _heteroscedastic(n=200)
+    model = _small(keep_prob=0.7, random_state=None).fit(X, y)
+    first = model.predict(X, return_std=True)
+    second = model.predict(X, return_std=True)
+    np.testing.assert_array_equal(first[1], second[1])
+    np.testing.assert_array_equal(model.sample_y(X[:5]), model.sample_y(X[:5]))
+    refitted = model.fit(X, y).predict(X, return_std=True)[1]
+    assert not np.array_equal(refitted, first[1])  # a new fit, new passes

@@ -32,11 +32,11 @@ DESELECTED = {
     ),
     "test_nonfinite_params": (
         "deliberate: a diverging fit keeps its best finite weights and warns "
-        "instead of raising, docs/coming_from_mlp.rst:144"
+        "instead of raising, docs/coming_from_mlp.rst:148"
     ),
     "test_early_stopping_stratified": (
         "deliberate: the split error names the user's label 1, not MLP's "
-        "indicator value 'True', docs/coming_from_mlp.rst:147"
+        "indicator value 'True', docs/coming_from_mlp.rst:151"
     ),
 }
 

@@ -1,0 +1,242 @@
+"""The tables of the Benchmarks page, from the committed JSON results.
+
+``conf.py`` calls :func:`write_tables` at every build: it reads
+``benchmarks/results/*.json`` and writes ``generated/benchmark_tables.rst``,
+which ``benchmarks.rst`` includes. Nothing here runs a benchmark.
+"""
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).parents[1] / "benchmarks" / "results"
+UCI_NAMES = {
+    "concrete": "Concrete",
+    "energy": "Energy",
+    "wine-quality-red": "Wine red",
+    "yacht": "Yacht",
+}
+
+
+def _load(name):
+    return json.loads((RESULTS / f"{name}.json").read_text())
+
+
+def _table(header, rows, widths=None):
+    lines = [".. list-table::", "   :header-rows: 1"]
+    if widths:
+        lines.append(f"   :widths: {' '.join(str(w) for w in widths)}")
+    lines.append("")
+    for row in [header, *rows]:
+        lines.append(f"   * - {row[0]}")
+        lines.extend(f"     - {cell}" for cell in row[1:])
+    return "\n".join(lines) + "\n"
+
+
+def _provenance(report):
+    meta = report["meta"]
+    machine = meta["machine"]
+    versions = ", ".join(f"{name} {v}" for name, v in meta["versions"].items())
+    blas = "; ".join(machine["blas"]) or "BLAS not reported"
+    return (
+        f"*Measured on {meta['date']} with* ``{meta['command']}`` *on*"
+        f" {machine['cpus']} CPUs ({machine['platform']}, {blas}, Python"
+        f" {machine['python']}); {versions}.\n"
+    )
+
+
+def _section(title, report, body, note=""):
+    underline = "~" * len(title)
+    parts = [f"{title}\n{underline}\n", _provenance(report)]
+    if note:
+        parts.append(note + "\n")
+    parts.append(body)
+    return "\n".join(parts)
+
+
+def speed():
+    report = _load("bench_speed")
+    work = report["workload"]
+    rows = [[name, f"{s:.3f}"] for name, s in report["seconds_per_epoch"].items()]
+    note = (
+        f"One epoch of a {' x '.join(map(str, work['hidden']))} network on "
+        f"{work['n_samples']:,} rows x {work['n_features']} features, batch "
+        f"{work['batch']}, {work['threads']} threads for every library; median"
+        f" of {work['repeats']} interleaved repeats."
+    )
+    body = _table(["fit", "seconds per epoch"], rows, [60, 40])
+    ratios = [
+        [name, f"{entry['value']:.2f}", f"{entry['target']:.2f}"]
+        for name, entry in report["ratios"].items()
+    ]
+    body += "\n" + _table(["ratio", "measured", "target"], ratios, [60, 20, 20])
+    return _section("Speed against MLPClassifier and PyTorch", report, body, note)
+
+
+def activations():
+    report = _load("activations")
+    rows = [
+        [f"``{name}``", f"{cost['seconds_per_epoch']:.3f}", f"{cost['over_relu']:.2f}"]
+        for name, cost in report["activations"].items()
+    ]
+    body = _table(["activation", "seconds per epoch", "against relu"], rows)
+    note = "The same workload in float32, each hidden activation in turn."
+    return _section("Cost of each activation", report, body, note)
+
+
+def grid_search():
+    report = _load("bench_grid")
+    rows = [[name, f"{s:.1f}"] for name, s in report["seconds"].items()]
+    note = (
+        f"One grid search on digits ({report['fits']} fits); the backends found "
+        f"the same ``best_params_`` and scores: {report['identical_results']}."
+    )
+    body = _table(["backend", "wall time (s)"], rows, [60, 40])
+    return _section("Grid search on loky and on dask", report, body, note)
+
+
+def memory():
+    report = _load("bench_memory")
+    many, memmap = report["many_classes"], report["memmap"]
+    mib = 2**20
+    shape = many["shape"]
+    rows = [
+        [
+            f"{shape['rows']:,} x {shape['features']}, {shape['classes']:,} classes",
+            f"{many['X_bytes'] / mib:.1f}",
+            f"{many['skdense_peak_bytes'] / mib:.1f}",
+            f"{many['mlp_peak_bytes'] / mib:.1f}",
+        ]
+    ]
+    body = _table(
+        ["one epoch of", "X (MiB)", "skdense peak (MiB)", "MLPClassifier peak (MiB)"],
+        rows,
+    )
+    mshape = memmap["shape"]
+    rows = [
+        [
+            name,
+            f"{fit['peak_bytes'] / mib:.1f} "
+            f"({fit['peak_bytes'] / memmap['X_bytes']:.3f} x X)",
+            f"{fit['epoch_seconds']:.2f}",
+        ]
+        for name, fit in memmap["fits"].items()
+    ]
+    body += "\n" + _table(
+        [
+            f"X of {mshape['rows']:,} x {mshape['features']} float32",
+            "peak beyond X (MiB)",
+            "epoch (s)",
+        ],
+        rows,
+    )
+    note = "Peaks traced by ``tracemalloc``: what a fit allocates beyond its inputs."
+    return _section("Memory", report, body, note)
+
+
+def onnx():
+    report = _load("bench_onnx")
+    rows = []
+    for model in ("DenseNetClassifier", "DenseNetRegressor"):
+        r = report[model]
+        rows.append(
+            [
+                model,
+                f"{r['row_skdense'] * 1e6:.0f}",
+                f"{r['row_onnxruntime'] * 1e6:.0f}",
+                f"{r['rows_per_s_skdense']:,.0f}",
+                f"{r['rows_per_s_onnxruntime']:,.0f}",
+                f"{r['max_difference']:.1e}",
+            ]
+        )
+    header = [
+        "model",
+        "one row, skdense (us)",
+        "one row, onnxruntime (us)",
+        "rows/s, skdense",
+        "rows/s, onnxruntime",
+        "max difference",
+    ]
+    work = report["workload"]
+    note = (
+        f"float32, hidden layers {tuple(work['hidden'])} on {work['features']} "
+        f"features; throughput on {work['batch_rows']:,} rows; median latency."
+    )
+    return _section("ONNX latency", report, _table(header, rows), note)
+
+
+def pytorch_agreement():
+    report = _load("compare_torch")
+    rows = [
+        [
+            f"``{name}``",
+            f"{entry['forward']:.1e}",
+            f"{entry['derivative']:.1e}",
+        ]
+        for name, entry in report["activations"].items()
+        if isinstance(entry, dict)
+    ]
+    body = _table(["activation", "forward", "derivative"], rows)
+    adamw, cosine = report["adamw"], report["cosine_schedule"]
+    note = (
+        "Worst difference in float64 (relative above 1, absolute below) over "
+        f"{report['activations']['draws']:,} pre-activations; AdamW's step: "
+        f"{adamw['worst_relative_difference']:.1e} after {adamw['steps_each']} "
+        f"steps of {adamw['configurations']} drawn configurations; warm-up + "
+        f"cosine schedule: {cosine['worst_relative_difference']:.1e}."
+    )
+    return _section("Agreement with PyTorch", report, body, note)
+
+
+def _mean_se(entry, digits):
+    mean, se = entry
+    return f"{mean:.{digits}f} ± {se:.{digits}f}"
+
+
+def uci():
+    report = _load("bench_uci")
+    published = report["published_ll"]
+    ours = {"MC dropout": "mc_dropout", "gaussian_nll": "gaussian_nll beta=0.5"}
+    header = ["data set (splits)"]
+    header += [f"{name} RMSE" for name in ours] + [f"{name} LL" for name in ours]
+    header += [f"{name} LL" for name in published]
+    rows, betas = [], []
+    for name, result in report["datasets"].items():
+        summary = result["summary"]
+        label = f"{UCI_NAMES.get(name, name)} ({result['splits']})"
+        row = [label]
+        row += [_mean_se(summary[column]["rmse"], 2) for column in ours.values()]
+        row += [_mean_se(summary[column]["ll"], 2) for column in ours.values()]
+        row += [f"{published[p][name]:.2f}" for p in published]
+        rows.append(row)
+        by_beta = [c for c in summary if c.startswith("gaussian_nll beta=")]
+        betas.append(
+            [label]
+            + [_mean_se(summary[c]["rmse"], 2) for c in by_beta]
+            + [_mean_se(summary[c]["ll"], 2) for c in by_beta]
+        )
+    note = (
+        "Test RMSE and log-likelihood (higher is better) in the targets' units, "
+        "mean ± standard error over the splits of Hernández-Lobato and Adams "
+        f"(2015); {report['epochs']} epochs; hyper-parameters chosen on the last "
+        "20 % of each training split. ``gaussian_nll`` with the default "
+        "``variance_power=0.5``. Deep Ensembles (Lakshminarayanan et al. 2017) "
+        "and NGBoost (Duan et al. 2020) as published."
+    )
+    body = _table(header, rows)
+    powers = [c.split("=")[1] for c in by_beta]
+    beta_header = ["data set (splits)"]
+    beta_header += [f"RMSE, beta={p}" for p in powers]
+    beta_header += [f"LL, beta={p}" for p in powers]
+    body += "\n``gaussian_nll`` by ``variance_power`` (beta-NLL's beta):\n\n"
+    body += _table(beta_header, betas)
+    return _section("UCI regression: uncertainty", report, body, note)
+
+
+SECTIONS = [speed, activations, grid_search, memory, onnx, pytorch_agreement, uci]
+
+
+def write_tables(path):
+    """Write every section whose JSON is committed to ``path``."""
+    parts = [section() for section in SECTIONS]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("\n\n".join(parts))
