@@ -41,6 +41,14 @@ ESTIMATORS = [
     DenseNetRegressor(
         hidden_layer_sizes=(8,), solver="lbfgs", max_iter=5, random_state=0
     ),
+    DenseNetRegressor(
+        loss="gaussian_nll",
+        hidden_layer_sizes=(8,),
+        activation=["gelu"],
+        keep_prob=0.8,
+        max_iter=5,
+        random_state=None,
+    ),
 ]
 
 
@@ -52,6 +60,10 @@ def _fitted(estimator):
 
 
 def _predictions(model, data):
+    if isinstance(model, DenseNetRegressor) and model.keep_prob < 1:
+        # The std of a model fitted with random_state=None: its passes are
+        # fixed at fit, and a loaded model keeps them.
+        return np.vstack(model.predict(data, return_std=True))
     if isinstance(model, DenseNetRegressor) or (
         hasattr(model, "steps") and isinstance(model[-1], DenseNetRegressor)
     ):
