@@ -490,3 +490,8 @@ def test_monte_carlo_passes_are_fixed_at_fit_even_without_a_random_state():
     np.testing.assert_array_equal(model.sample_y(X[:5]), model.sample_y(X[:5]))
     refitted = model.fit(X, y).predict(X, return_std=True)[1]
     assert not np.array_equal(refitted, first[1])  # a new fit, new passes
+    classifier = DenseNetClassifier((8,), keep_prob=0.7, max_iter=5).fit(X, y > 5)
+    np.testing.assert_array_equal(
+        classifier.predict_proba(X, return_std=True)[1],
+        classifier.predict_proba(X, return_std=True)[1],
+    )
