@@ -71,7 +71,7 @@ def split(splits):
 @pytest.mark.parametrize("score", sorted(SCORES))
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_split_conformal_coverage_reaches_the_nominal_level(splits, model, score):
-    coverages = []
+    coverages, width_ratios = [], []
     for (X_train, y_train), (X_conf, y_conf), (X_test, y_test) in splits:
         # random_state=None: the passes are drawn at fit and fixed from then
         # on, so calibration and prediction see the same model.
@@ -92,14 +92,22 @@ def test_split_conformal_coverage_reaches_the_nominal_level(splits, model, score
         fitted = mapie._mapie_regressor.estimator_.single_estimator_
         expected = fitted.predict(X_test, return_std=score == "std")
         np.testing.assert_allclose(points, expected[0] if score == "std" else expected)
+        width_ratios.append(_low_to_high_noise_width_ratio(intervals, X_test))
     upper = CONFIDENCE + 1 / (N_CONFORMALIZE + 1)
     assert CONFIDENCE - _slack() <= np.mean(coverages) <= upper + _slack()
     if score == "std" and "gaussian" in model:
         # The learnt noise makes it adaptive: narrower where the noise is
-        # small. (Dropout's spread alone follows the noise only loosely.)
-        low_noise = np.abs(X_test[:, 0]) < 1
-        widths = intervals[:, 1, 0] - intervals[:, 0, 0]
-        assert widths[low_noise].mean() < 0.6 * widths[~low_noise].mean()
+        # small. The noise's own ratio is about 0.36; measured over 8 seeds,
+        # 0.37-0.40 without dropout and 0.49-0.55 with it, against 0.83-1.07
+        # for dropout's spread alone and exactly 1 for the absolute score.
+        assert np.mean(width_ratios) < 0.7
+
+
+def _low_to_high_noise_width_ratio(intervals, X):
+    """Mean width where |x| < 1 over mean width elsewhere."""
+    widths = intervals[:, 1, 0] - intervals[:, 0, 0]
+    low_noise = np.abs(X[:, 0]) < 1
+    return widths[low_noise].mean() / widths[~low_noise].mean()
 
 
 def test_std_normalised_intervals_are_narrower_than_absolute_ones(split):
