@@ -93,6 +93,15 @@ def test_softplus_is_the_identity_above_pytorchs_threshold():
     assert slope[1] == pytest.approx(1 / (1 + np.exp(-20.0)), rel=1e-15)
 
 
+def test_slopes_at_exactly_zero_take_pytorchs_branch():
+    # PyTorch's backward takes the negative branch at 0 for the ReLU family.
+    Z = np.zeros(3)
+    slopes = {
+        name: _slope(ACTIVATIONS[name], Z)[0] for name in ("relu", "leaky_relu", "elu")
+    }
+    assert slopes == {"relu": 0.0, "leaky_relu": 0.01, "elu": 1.0}
+
+
 def test_elu_derivative_keeps_precision_where_its_output_nears_minus_one():
     Z = np.array([-40.0, -700.0])
     np.testing.assert_allclose(_slope(ACTIVATIONS["elu"], Z), np.exp(Z), rtol=1e-15)

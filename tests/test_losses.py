@@ -116,6 +116,15 @@ def test_gaussian_variance_keeps_its_floor_and_never_overflows():
     assert np.isfinite(delta).all()
 
 
+def test_pinball_gradient_at_a_tie_is_scikit_learns_subgradient():
+    # The loss has a kink where the prediction equals the target; scikit-learn's
+    # PinballLoss (HistGradientBoostingRegressor's) takes -quantile there.
+    Z = np.array([[1.0, 2.0, 3.0]])
+    Y = np.array([[1.0, 1.5, 3.5]])
+    OUTPUTS["quantile"].gradient(Z, Y, 0.3)
+    np.testing.assert_array_equal(Z, [[-0.3, 0.7, -0.3]])
+
+
 @pytest.mark.parametrize("name", ["softmax", "logistic"])
 def test_extreme_logits_give_finite_losses_without_warnings(name):
     Z = np.array([[1e4, -1e4, 0.0], [-800.0, 800.0, 5.0]])
