@@ -331,6 +331,8 @@ def test_a_list_of_one_activation_trains_as_that_activation():
     ]
     assert losses[0] == losses[1]
     np.testing.assert_array_equal(*grads)
+    # One name per hidden layer, part of the engine's reuse key.
+    assert listed.hidden_activations == network.hidden_activations == ("silu",) * 2
     start = network.initial_params(np.random.RandomState(3))
     np.testing.assert_array_equal(
         start, listed.initial_params(np.random.RandomState(3))
