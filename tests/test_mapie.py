@@ -41,9 +41,13 @@ def _regressor(**params):
     return DenseNetRegressor(**{**defaults, **params})
 
 
+def _widths(intervals):
+    return intervals[:, 1, 0] - intervals[:, 0, 0]
+
+
 def _coverage(intervals, y):
     low, high = intervals[:, 0, 0], intervals[:, 1, 0]
-    return np.mean((low <= y) & (y <= high)), np.mean(high - low)
+    return np.mean((low <= y) & (y <= high)), np.mean(_widths(intervals))
 
 
 def _slack():
@@ -105,7 +109,7 @@ def test_split_conformal_coverage_reaches_the_nominal_level(splits, model, score
 
 def _low_to_high_noise_width_ratio(intervals, X):
     """Mean width where |x| < 1 over mean width elsewhere."""
-    widths = intervals[:, 1, 0] - intervals[:, 0, 0]
+    widths = _widths(intervals)
     low_noise = np.abs(X[:, 0]) < 1
     return widths[low_noise].mean() / widths[~low_noise].mean()
 

@@ -217,9 +217,8 @@ def test_activations_without_a_kernel_are_spelled_out_at_every_opset(
 
 
 def test_the_double_erf_series_is_within_5e_15_of_scipys():
-    # Measured: 1.3e-15 with NumPy 2.4 and SciPy 1.17, 2.1e-15 with NumPy 1.24
-    # and SciPy 1.11 (the fit and the sum round differently); degree 14
-    # would give 2e-14.
+    # The bound covers both CI environments (measured at _ERF_DEGREE); degree
+    # 14 would give 2e-14.
     from scipy.special import erf
 
     from skdense._onnx_activations import erf_pieces
