@@ -158,12 +158,15 @@ def gaussian_nll(X, y, keep_prob, alpha, variance_power):
     def predict(X_test):
         inputs = scale.X(X_test)
         if keep_prob == 1.0:  # one pass: the network's own Gaussian
-            passes = model._in_row_chunks(inputs, model._mean_then_variance, 2)
-            passes = passes[:, :, None]
+            passes = model._in_row_chunks(inputs, model._activate, 2)[:, :, None]
         else:
-            passes = model._samples(inputs, model._mean_then_variance, 2, None, None)
-        mean = passes[:, 0] * scale.y_std + scale.y_mean
-        return mean, 1 / (passes[:, 1] * scale.y_std**2)
+            passes = model._samples(inputs, model._activate, 2, None, None)
+        # The network's outputs are in the standardised units of its targets.
+        units = model.target_scale_[0] * scale.y_std
+        mean = (passes[:, 0] * model.target_scale_[0] + model.target_mean_[0]) * (
+            scale.y_std
+        ) + scale.y_mean
+        return mean, 1 / (passes[:, 1] * units**2)
 
     return predict
 

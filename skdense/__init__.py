@@ -12,7 +12,7 @@ from ._display import LossCurveDisplay
 from ._persistence import SKOPS_TRUSTED_TYPES, InconsistentVersionWarning
 from ._regressor import DenseNetRegressor
 
-__version__ = "0.2.0"
+__version__ = "0.3.0.dev0"
 
 __all__ = [
     "SKOPS_TRUSTED_TYPES",

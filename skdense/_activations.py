@@ -13,6 +13,7 @@ for operation, so that both agree in float64.
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,8 +22,10 @@ from scipy.special import erf, expit
 
 LEAKY_RELU_SLOPE = 0.01  # torch.nn.functional.leaky_relu's default
 SOFTPLUS_THRESHOLD = 20.0  # torch: above it, softplus(z) is z
-_SQRT_HALF = np.sqrt(0.5)
-_PDF_SCALE = 1 / np.sqrt(2 * np.pi)
+# Python floats, not NumPy scalars: a NumPy float64 scalar would promote a
+# float32 array to float64 (NEP 50), and float32 trains in float32 throughout.
+_SQRT_HALF = math.sqrt(0.5)
+_PDF_SCALE = 1 / math.sqrt(2 * math.pi)
 
 
 @dataclass(frozen=True)

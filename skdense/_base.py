@@ -18,6 +18,7 @@ changes what a fitted model predicts.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
+import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from typing import NamedTuple
@@ -31,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._callbacks import CallbackSupportMixin, FitTasks
+from ._continuation import check_continues
 from ._fit_state import STATE_ATTRIBUTES, FitState, StateAttribute
 from ._inference import (
     MonteCarlo,
@@ -49,7 +51,7 @@ from ._params import (
     validate_parameters,
 )
 from ._penalties import make_penalty
-from ._persistence import check_version, state_of_0_1_in_0_2
+from ._persistence import check_version, migrated_state
 from ._training import (
     LoopSettings,
     TrainingSet,
@@ -101,8 +103,9 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return None
 
     @abstractmethod
-    def _default_score(self, output, validation):
-        """MLP's validation score of the network ``output``: accuracy or R²."""
+    def _default_score(self, output, validation, loss):
+        """The validation score of the network ``output`` when ``scoring`` is
+        None (``loss`` is the validation loss): accuracy or R², as MLP."""
 
     @abstractmethod
     def _validation_targets(self, y_val, dtype, targets):
@@ -124,6 +127,15 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _stratify(self, y, targets):
         """Labels to stratify the validation split by, or None."""
         return None
+
+    def _calibrate(self, validation):
+        """Fit what the trained network calibrates on the held-out
+        ``validation`` (None: no held-out data); nothing here."""
+
+    def _shape_parameter(self, output):
+        """The parameter and value that give the output layer ``output``,
+        for an error message (``loss`` for the regressor)."""
+        return f"output layer {output!r}"
 
     # ----------------------------------------------------------- fitting
 
@@ -171,7 +183,6 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         check_keep_probs_invertible(keep_probs, self.input_keep_prob, X.dtype)
         weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         weights = self._target_weights(targets, weights, incremental, X.dtype)
-        targets = self._scaled_targets(targets, weights, first_pass)
         output = self._output_activation()
         units_per_target = OUTPUTS[output].units_per_target
         network = DenseNetwork(
@@ -181,6 +192,9 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             X.dtype,
             self._output_param(),
         )
+        if not first_pass:
+            check_continues(self, network)
+        targets = self._scaled_targets(targets, weights, first_pass)
         random_state = check_random_state(self.random_state)
         stochastic = self.solver in _STOCHASTIC_SOLVERS
         early_stopping = self.early_stopping and stochastic
@@ -188,7 +202,6 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             theta = network.initial_params(random_state)
             state = FitState.fresh(early_stopping, stochastic)
         else:
-            network.check_continues(self.coefs_)
             theta = network.pack(self.coefs_, self.intercepts_)
             state = self._fit_state.continued(early_stopping, stochastic)
         if stochastic and (not incremental or state.optimizer is None):
@@ -222,6 +235,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         ``given`` is the user's validation set, or None."""
         network, data, state = fit.network, fit.data, fit.state
         stochastic = self.solver in _STOCHASTIC_SOLVERS
+        validation = None
         tasks = FitTasks.start(
             self,
             data.X,
@@ -256,6 +270,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                     state,
                     tasks,
                 )
+            self._calibrate(validation)
         except BaseException:
             tasks.close()
             raise
@@ -267,7 +282,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _score(self, output, validation, loss):
         """The validation score that early stopping watches (higher is better)."""
         if self.scoring is None:
-            return self._default_score(output, validation)
+            return self._default_score(output, validation, loss)
         if isinstance(self.scoring, str) and self.scoring == "loss":
             return -loss
         weights = {}
@@ -361,7 +376,11 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def __setstate__(self, state):
         check_version(state, type(self).__name__, _version())
-        super().__setstate__(state_of_0_1_in_0_2(state))
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(type(self)).parameters.items()
+        }
+        super().__setstate__(migrated_state(state, defaults))
 
 
 for _attribute, _field in STATE_ATTRIBUTES.items():

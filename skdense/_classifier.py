@@ -304,7 +304,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
             )
         return y_val, self._targets(y_val).dense(dtype)
 
-    def _default_score(self, output, validation):
+    def _default_score(self, output, validation, loss):
         y_pred = self._labels(output)
         return accuracy_score(
             validation.y, y_pred, sample_weight=validation.sample_weight

@@ -113,16 +113,22 @@ class StateAttribute:
         if estimator is None:
             return self
         state = estimator.__dict__.get("_fit_state")
-        if state is None:
+        if state is None or self.field not in vars(state):
             raise AttributeError(
                 f"{type(estimator).__name__!r} object has no attribute "
                 f"{self.attribute!r}"
             )
-        return getattr(state, self.field)
+        return vars(state)[self.field]
 
     def __set__(self, estimator, value):
         state = estimator.__dict__.setdefault("_fit_state", FitState())
         setattr(state, self.field, value)
+
+    def __delete__(self, estimator):
+        """``del model.n_iter_`` deletes the attribute, as for any attribute:
+        reading it then raises AttributeError, until a fit sets it again."""
+        self.__get__(estimator)  # AttributeError if there is none to delete
+        del vars(estimator.__dict__["_fit_state"])[self.field]
 
 
 #: Fitted attribute of the estimator -> FitState field (MLP's names).

@@ -13,6 +13,7 @@ see a zero, however confident the network becomes.
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from scipy.special import expit, xlogy
 #: Smallest variance of ``loss='gaussian_nll'``, in the standardised targets'
 #: units: a standard deviation of at least 0.001 of the targets'.
 VARIANCE_FLOOR = 1e-6
-_LOG_2PI = np.log(2 * np.pi)
+_LOG_2PI = math.log(2 * math.pi)  # a Python float: keeps float32 in float32
 
 
 def _softmax(Z):

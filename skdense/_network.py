@@ -94,16 +94,6 @@ class DenseNetwork:
             start += fan_out
         return coefs, intercepts
 
-    def check_continues(self, coefs):
-        """Refuse to continue training ``coefs`` of other layer sizes."""
-        previous = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
-        if previous != self.layer_sizes:
-            raise ValueError(
-                f"Cannot continue training a network with layer sizes {previous} "
-                f"on layer sizes {self.layer_sizes}: hidden_layer_sizes or the "
-                "number of outputs changed. Set warm_start=False to refit."
-            )
-
     def pack(self, coefs, intercepts):
         """A new flat vector holding ``coefs`` and ``intercepts``."""
         theta = np.empty(self.n_params, dtype=self.dtype)

@@ -183,12 +183,27 @@ def split_halves(graph, values):
     return first, second
 
 
+def _log1p(graph, values):
+    """``log(1 + values)`` for ``values >= 0``, accurate where ``values`` is
+    tiny (ONNX has no Log1p): ``u * log(w) / (w - 1)`` with ``w = 1 + u``
+    rounded, ``u`` itself where ``w`` rounds to 1 (Goldberg, 1991). The
+    plain ``Log(1 + u)`` loses all but a few bits of a float32 ``u`` near
+    1e-6, where the variance floor lives."""
+    one = graph.constant(1.0)
+    rounded = graph.node("Add", [values, one])
+    ratio = graph.node(
+        "Div", [graph.node("Log", [rounded]), graph.node("Sub", [rounded, one])]
+    )
+    ratio = graph.node("Where", [graph.node("Equal", [rounded, one]), one, ratio])
+    return graph.node("Mul", [values, ratio])
+
+
 def _gaussian_output(graph, values, output):
     """Means as they are, then variances ``softplus(z) + floor`` (``_losses``),
-    softplus as ``max(z, 0) + log(1 + exp(-|z|))``, which never overflows."""
+    softplus as ``max(z, 0) + log1p(exp(-|z|))``, which never overflows."""
     mean, raw = split_halves(graph, values)
     decay = graph.node("Exp", [graph.node("Neg", [graph.node("Abs", [raw])])])
-    tail = graph.node("Log", [graph.node("Add", [decay, graph.constant(1.0)])])
+    tail = _log1p(graph, decay)
     variance = graph.node("Add", [graph.node("Relu", [raw]), tail])
     variance = graph.node("Add", [variance, graph.constant(VARIANCE_FLOOR)])
     graph.node("Concat", [mean, variance], output, axis=1)

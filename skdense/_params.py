@@ -256,6 +256,7 @@ PARAMETER_CONSTRAINTS = {
     "loss": Options("squared_error", "poisson", "gaussian_nll", "quantile"),
     "quantile": AnyOf(Options(None), Interval(Real, 0, 1, closed="neither")),
     "variance_power": Interval(Real, 0, 1),
+    "calibrate_std": Boolean(),
 }
 
 
@@ -343,6 +344,12 @@ def check_solver_options(params, keep_probs, incremental):
                 "takes none. Use solver='adam' or 'sgd', or max_norm=None."
             )
     _check_loss_options(params)
+    if params["warmup_iter"] and params["solver"] == "lbfgs":
+        raise ValueError(
+            f"warmup_iter={params['warmup_iter']!r} warms up the learning rate of "
+            "the stochastic solvers; solver='lbfgs' has none. Use solver='adam', "
+            "'adamw' or 'sgd', or warmup_iter=0."
+        )
     if params["warmup_iter"] and params["learning_rate"] != "cosine":
         raise ValueError(
             f"warmup_iter={params['warmup_iter']!r} warms up the cosine schedule "

@@ -5,6 +5,8 @@
 
 import warnings
 
+import numpy as np
+
 from ._fit_state import STATE_ATTRIBUTES, FitState
 from ._params import resolve_keep_probs
 
@@ -20,6 +22,7 @@ SKOPS_TRUSTED_TYPES = [
     "skdense._fit_state.FitState",
     "skdense._optimizers.AdamOptimizer",
     "skdense._optimizers.AdamWOptimizer",
+    "skdense._optimizers.CosineSchedule",
     "skdense._optimizers.SGDOptimizer",
     "skdense._regressor.DenseNetRegressor",
 ]
@@ -80,7 +83,24 @@ def check_version(state, estimator_name, current_version):
         )
 
 
-def state_of_0_1_in_0_2(state):
+def migrated_state(state, parameter_defaults):
+    """A pickle's attributes in this version's places.
+
+    ``parameter_defaults`` maps every constructor parameter to its default.
+    A parameter added since the model was saved takes its default, which
+    trains as that version did (every new parameter's default changes
+    nothing); without it ``get_params``, ``clone`` and ``partial_fit`` fail.
+    """
+    state = dict(state)
+    for name, default in parameter_defaults.items():
+        state.setdefault(name, default)
+    state = _state_of_0_1_in_0_2(state)
+    if "target_mean_" in state and "std_scale_" not in state:
+        state["std_scale_"] = np.ones(len(state["target_mean_"]))  # uncalibrated
+    return state
+
+
+def _state_of_0_1_in_0_2(state):
     """A 0.1 pickle's attributes in 0.2's places: the loop state into a
     FitState, the training-time settings frozen from the parameters."""
     if "coefs_" not in state or "_fit_state" in state:

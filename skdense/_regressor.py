@@ -13,10 +13,17 @@ from ._base import BaseDenseNet
 from ._callbacks import with_callbacks
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 from ._dropout import has_dropout
-from ._inference import check_memory, check_sample_arguments, gaussian_seed
+from ._inference import (
+    MonteCarlo,
+    check_memory,
+    check_sample_arguments,
+    fitted_network,
+    gaussian_seed,
+    predict_in_chunks,
+)
 from ._params import validate_parameters
-from ._targets import Targets
-from ._validation import errors_name, validate_X_y
+from ._targets import Targets, standardisation
+from ._validation import errors_name, validate_X, validate_X_y
 
 _OUTPUTS = {
     "squared_error": "identity",
@@ -24,6 +31,10 @@ _OUTPUTS = {
     "gaussian_nll": "gaussian",
     "quantile": "quantile",
 }
+
+#: The losses MLP does not have: early stopping watches their validation loss
+#: by default (HistGradientBoosting's rule). For MLP's it watches R², as MLP.
+_SCORED_BY_LOSS = ("gaussian_nll", "quantile")
 
 
 class DenseNetRegressor(RegressorMixin, BaseDenseNet):
@@ -192,6 +203,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         warmup_iter=0,
         quantile=None,
         variance_power=0.5,
+        calibrate_std=True,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -228,6 +240,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         self.loss = loss
         self.quantile = quantile
         self.variance_power = variance_power
+        self.calibrate_std = calibrate_std
 
     # ----------------------------------------------------------- targets
 
@@ -258,10 +271,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         self.__dict__.pop("target_mean_", None)
         self.__dict__.pop("target_scale_", None)
         if self.loss == "gaussian_nll":
-            mean = np.average(Y, axis=0, weights=sample_weight)
-            scale = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
-            self.target_mean_ = mean
-            self.target_scale_ = np.where(scale > 0, scale, 1.0)
+            self.target_mean_, self.target_scale_ = standardisation(Y, sample_weight)
 
     def _standardised(self, Y):
         if not hasattr(self, "target_mean_"):
@@ -270,6 +280,10 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
 
     def _output_activation(self):
         return _OUTPUTS[self.loss]
+
+    def _shape_parameter(self, output):
+        loss = next(name for name, out in _OUTPUTS.items() if out == output)
+        return f"loss={loss!r}"
 
     def _output_param(self):
         return {"quantile": self.quantile, "gaussian_nll": self.variance_power}.get(
@@ -286,29 +300,65 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
             )
         if self.loss == "poisson" and (Y_val < 0).any():
             raise ValueError("y_val: loss='poisson' needs targets >= 0.")
-        return self._standardised(Y_val), Y_val
+        # The scorer compares predictions in y's units; the loss, the network's
+        # outputs with the targets it trains on (standardised for the Gaussian).
+        return self._squeeze(Y_val), self._standardised(Y_val)
 
-    def _default_score(self, output, validation):
-        mean = self._mean_and_variance(output)[0]
+    def _default_score(self, output, validation, loss):
+        if self.loss in _SCORED_BY_LOSS:
+            return -loss
+        mean = self._in_units(output[:, : self.n_outputs_])
         if not np.isfinite(mean).all():
             return np.nan
         return r2_score(validation.y, mean, sample_weight=validation.sample_weight)
 
-    def _mean_and_variance(self, output):
-        """The predicted mean, and the variance (None but for
-        ``'gaussian_nll'``), in y's units, from the network's outputs."""
+    def _in_units(self, values):
+        """Standardised target values (or draws, targets on axis 1) in y's
+        units and ``values``' dtype; the values themselves for the losses
+        that train on y as it is."""
         if not hasattr(self, "target_mean_"):
-            return output, None
-        mean, variance = np.split(output, 2, axis=1)
-        mean = mean * self.target_scale_ + self.target_mean_
-        return mean, variance * self.target_scale_**2
+            return values
+        shape = (-1,) + (1,) * (values.ndim - 2)
+        center = self.target_mean_.reshape(shape)
+        in_units = values * self.target_scale_.reshape(shape) + center
+        return in_units.astype(values.dtype, copy=False)
+
+    def _std_factor(self, dtype):
+        """What a standardised std is multiplied by: the targets' scale times
+        the calibration ``std_scale_``, in ``dtype``."""
+        return (self.target_scale_ * self.std_scale_).astype(dtype)
 
     def _predicted_mean(self, logits):
-        return self._mean_and_variance(self._activate(logits))[0]
+        return self._in_units(self._activate(logits)[:, : self.n_outputs_])
 
-    def _mean_then_variance(self, logits):
-        """Each row's means, then its variances: one pass of the Gaussian."""
-        return np.hstack(self._mean_and_variance(self._activate(logits)))
+    def _standardised_mean_std(self, X):
+        """``loss='gaussian_nll'``: the predictive mean and total std of the
+        validated ``X``, in the standardised units, uncalibrated: the noise
+        sigma alone without dropout; over the Monte-Carlo passes,
+        ``sqrt(mean(sigma**2) + var(mu))``."""
+        k = self.n_outputs_
+        if not has_dropout(self.keep_probs_, self.input_keep_prob_):
+            network = fitted_network(self)
+            passes = predict_in_chunks(*network, X, self._activate, 2 * k)
+            return passes[:, :k], np.sqrt(passes[:, k:])
+        mean, std = MonteCarlo.of(self, self._activate).mean_std(X, 2 * k)
+        return mean[:, :k], np.sqrt(mean[:, k:] + std[:, :k] ** 2)
+
+    def _calibrate(self, validation):
+        """sigma-scaling (Levi et al. 2019, Laves et al. 2020): the factor per
+        target that maximises the held-out likelihood of ``validation``,
+        ``sqrt(mean(z**2))`` with ``z`` each row's standardised residual.
+        1 without held-out data, or with ``calibrate_std=False``."""
+        self.__dict__.pop("std_scale_", None)
+        if not hasattr(self, "target_mean_"):
+            return
+        self.std_scale_ = np.ones(self.n_outputs_)
+        if validation is None or not self.calibrate_std:
+            return
+        mean, std = self._standardised_mean_std(validation.X)
+        z = (validation.Y - mean).astype(np.float64) / std
+        weights = validation.sample_weight
+        self.std_scale_ = np.sqrt(np.average(z**2, axis=0, weights=weights))
 
     # ----------------------------------------------------------- public API
 
@@ -421,13 +471,11 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         if not hasattr(self, "target_mean_"):
             mean, std = self._mean_std(X, self._activate, self.n_outputs_)
             return self._squeeze(mean), self._squeeze(std)
-        k = self.n_outputs_
-        if not has_dropout(self.keep_probs_, self.input_keep_prob_):
-            passes = self._in_row_chunks(X, self._mean_then_variance, 2 * k)
-            return self._squeeze(passes[:, :k]), self._squeeze(np.sqrt(passes[:, k:]))
-        mean, std = self._mean_std(X, self._mean_then_variance, 2 * k)
-        total = np.sqrt(mean[:, k:] + std[:, :k] ** 2)
-        return self._squeeze(mean[:, :k]), self._squeeze(total)
+        X = validate_X(self, X)
+        with self._thread_limit():
+            mean, std = self._standardised_mean_std(X)
+        std *= self._std_factor(std.dtype)
+        return self._squeeze(self._in_units(mean)), self._squeeze(std)
 
     def sample_y(self, X, n_samples=None, random_state=None):
         """Draw predictions for ``X`` from the model's predictive distribution.
@@ -475,26 +523,22 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         """Draws of ``mean + std * N(0, 1)``, the Gaussian of each pass."""
         k = self.n_outputs_
         if has_dropout(self.keep_probs_, self.input_keep_prob_):
-            passes = self._samples(
-                X, self._mean_then_variance, 2 * k, n_samples, random_state
-            )
+            passes = self._samples(X, self._activate, 2 * k, n_samples, random_state)
         else:  # one pass, drawn from n_samples times
             check_sample_arguments(n_samples, random_state)
             validate_parameters({"mc_samples": self.mc_samples})
             n_samples = self.mc_samples if n_samples is None else n_samples
-            one = self._in_row_chunks(X, self._mean_then_variance, 2 * k)
+            one = self._in_row_chunks(X, self._activate, 2 * k)
             check_memory(one.nbytes * n_samples, f"{n_samples:,} samples (n_samples)")
             passes = np.repeat(one[:, :, None], n_samples, axis=2)
         mean, variance = passes[:, :k], passes[:, k:]
         seed = gaussian_seed(self, random_state)
         noise = np.random.default_rng(seed).standard_normal(mean.shape)
-        return mean + np.sqrt(variance) * noise.astype(mean.dtype)
+        std = np.sqrt(variance) * self.std_scale_.astype(mean.dtype)[:, None]
+        return self._in_units(mean + std * noise.astype(mean.dtype))
 
     def _validation_y(self, targets):
-        values = targets.values
-        if hasattr(self, "target_mean_"):  # the scorers compare in y's units
-            values = values * self.target_scale_ + self.target_mean_
-        return values
+        return self._squeeze(self._in_units(targets.values))  # the scorers' units
 
     def _squeeze(self, values):
         return values.ravel() if self.n_outputs_ == 1 else values

@@ -99,3 +99,20 @@ def _per_class_weights(class_weight, classes, codes, sample_weight, incremental)
             f"classes {list(classes)!r}."
         )
     return np.array([class_weight.get(c, 1.0) for c in classes])
+
+
+def standardisation(Y, sample_weight=None):
+    """Each column's weighted mean and standard deviation, in float64.
+
+    float64 whatever ``Y``'s dtype: in float32 the squares of targets near
+    1e20 overflow, and those near 1e-30 underflow. A column whose weighted
+    rows are all equal gets a scale of exactly 1 and its value as the mean:
+    its computed deviation is rounding error, and dividing by it would blow
+    the targets up.
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    mean = np.average(Y, axis=0, weights=sample_weight)
+    scale = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
+    weighted = Y if sample_weight is None else Y[sample_weight > 0]
+    constant = (weighted == weighted[0]).all(axis=0)
+    return np.where(constant, weighted[0], mean), np.where(constant, 1.0, scale)

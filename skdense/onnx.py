@@ -30,9 +30,9 @@ graph as one without.
   converter knows neither the Poisson loss's ``exp`` output nor several
   targets (it reshapes every output to one column). Its ``variable`` output
   has shape ``(N, n_outputs)``. With ``loss='gaussian_nll'`` a second output,
-  ``std``, holds the data's standard deviation (the aleatoric part): the
-  model's own uncertainty, Monte-Carlo dropout's, needs the passes, which
-  only Python runs.
+  ``std``, holds the data's standard deviation (the aleatoric part), times
+  the calibration ``std_scale_``: the model's own uncertainty, Monte-Carlo
+  dropout's, needs the passes, which only Python runs.
 
 Needs the optional dependencies: ``pip install "skdense[onnx]"``.
 """
@@ -148,6 +148,8 @@ def _convert_classifier(scope, operator, container):
 def _label_of_largest(scope, container, classes, proba, label):
     """The class of the largest probability per row, as skl2onnx's MLP
     converter gives it: int64 for numeric classes, strings otherwise."""
+    if len(classes) == 1:  # two probability columns, as predict_proba gives
+        classes = np.repeat(classes, 2)  # whichever wins, the one class
     if classes.dtype.kind in "biuf":
         class_type, values = onnx_proto.TensorProto.INT64, classes.astype(np.int64)
     else:
@@ -183,7 +185,8 @@ def _convert_regressor(scope, operator, container):
         "Add", [mean, graph.constant(model.target_mean_)], operator.outputs[0].full_name
     )
     std = graph.node("Sqrt", [variance])
-    graph.node("Mul", [std, scale], operator.outputs[1].full_name)
+    calibrated = graph.constant(model.target_scale_ * model.std_scale_)
+    graph.node("Mul", [std, calibrated], operator.outputs[1].full_name)
 
 
 def _forward_pass(scope, operator, container, output_name):

@@ -137,3 +137,30 @@ def test_glorot_factors_are_mlps():
 )
 def test_per_hidden_layer(activation, expected):
     assert per_hidden_layer(activation, 3) == expected
+
+
+def test_gelu_in_float32_computes_in_float32():
+    # Reported: two NumPy float64 constants promoted float32 arrays to float64.
+    Z = np.random.default_rng(0).normal(scale=3, size=20_000).astype(np.float32)
+    half, root_half = np.float32(0.5), np.float32(math.sqrt(0.5))
+    pdf_scale = np.float32(1 / math.sqrt(2 * math.pi))
+    from scipy.special import erf
+
+    cdf = (erf(Z * root_half) + np.float32(1)) * half
+    slope_expected = np.exp(Z * Z * np.float32(-0.5)) * pdf_scale * Z + cdf
+    H, slope = Z.copy(), np.empty_like(Z)
+    ACTIVATIONS["gelu"].apply_with_slope(H, slope)
+    np.testing.assert_array_equal(H, Z * cdf)
+    np.testing.assert_array_equal(slope, slope_expected)
+
+
+@pytest.mark.parametrize(
+    "module", ["_activations", "_losses", "_dropout", "_optimizers", "_network"]
+)
+def test_module_constants_do_not_promote_float32(module):
+    """A NumPy float64 scalar turns a float32 array into float64 (NEP 50); a
+    Python float does not."""
+    import importlib
+
+    values = vars(importlib.import_module(f"skdense.{module}")).values()
+    assert not [v for v in values if isinstance(v, np.floating)]

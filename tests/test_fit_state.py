@@ -124,3 +124,25 @@ def test_a_pickled_model_keeps_one_state():
     assert loaded.loss_curve_ == model.loss_curve_
     assert loaded.loss_curve_ is loaded._fit_state.loss_curve
     assert loaded._optimizer is loaded._fit_state.optimizer
+
+
+@pytest.mark.parametrize("estimator", [DenseNetClassifier, DenseNetRegressor])
+@pytest.mark.parametrize("attribute", sorted(STATE_ATTRIBUTES))
+def test_deleting_a_fitted_attribute_deletes_it_as_for_any_attribute(
+    estimator, attribute
+):
+    # Reported: del model.n_iter_ raised AttributeError: __delete__.
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    model = estimator(hidden_layer_sizes=(3,), max_iter=2).fit(X, y)
+    others = {name: getattr(model, name) for name in STATE_ATTRIBUTES}
+    delattr(model, attribute)
+    assert not hasattr(model, attribute)
+    with pytest.raises(AttributeError, match=f"has no attribute '{attribute}'"):
+        delattr(model, attribute)
+    for name, value in others.items():
+        if name != attribute:
+            assert getattr(model, name) is value
+    setattr(model, attribute, others[attribute])
+    assert getattr(model, attribute) is others[attribute]
+    with pytest.raises(AttributeError, match="has no attribute 'n_iter_'"):
+        del estimator().n_iter_

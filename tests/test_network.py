@@ -244,17 +244,6 @@ def test_sparse_logits_equal_dense_logits():
     )
 
 
-def test_check_continues_names_both_layer_sizes():
-    network = DenseNetwork([4, 3, 2], "relu", "softmax", np.float64)
-    network.check_continues([np.zeros((4, 3)), np.zeros((3, 2))])
-    message = (
-        r"sizes \[4, 5, 2\] on layer sizes \[4, 3, 2\]: hidden_layer_sizes or the "
-        r"number of outputs changed\. Set warm_start=False to refit\.$"
-    )
-    with pytest.raises(ValueError, match=message):
-        network.check_continues([np.zeros((4, 5)), np.zeros((5, 2))])
-
-
 def test_mc_logits_without_dropout_on_the_first_layer_copy_it_per_pass():
     network = DenseNetwork([3, 4, 5, 2], "tanh", "identity", np.float64)
     coefs, intercepts = network.unpack(network.initial_params(np.random.RandomState(0)))

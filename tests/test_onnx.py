@@ -270,3 +270,42 @@ def test_gaussian_nll_exports_the_mean_and_the_datas_std(n_targets, dtype, opset
     for ours, theirs in ((mean, expected_mean), (std, expected_std)):
         scale = np.abs(theirs).max()
         np.testing.assert_allclose(ours, theirs, atol=TOLERANCE[dtype] * scale)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("noise_logit", [-30.0, -12.0, 0.0, 25.0])
+def test_gaussian_std_is_calibrated_and_exact_near_the_variance_floor(
+    dtype, noise_logit
+):
+    # Reported: the float32 std was up to 2.7 % off near the floor.
+    X, y = make_regression(n_samples=300, n_features=5, noise=20, random_state=0)
+    X = X.astype(dtype)
+    model = _fit(
+        DenseNetRegressor(
+            loss="gaussian_nll",
+            hidden_layer_sizes=(16,),
+            early_stopping=True,  # held-out data: a calibrated std
+            max_iter=30,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    assert model.std_scale_[0] != 1.0
+    model.intercepts_[-1][1] = noise_logit  # the variance's logit, near the floor
+    model.coefs_[-1][:, 1] *= 1e-3
+    _, (mean, std) = _run(model, X)
+    expected_mean, expected_std = model.predict(X, return_std=True)
+    np.testing.assert_allclose(std[:, 0], expected_std, rtol=TOLERANCE[dtype] * 2)
+    scale = np.abs(expected_mean).max()
+    np.testing.assert_allclose(mean[:, 0], expected_mean, atol=TOLERANCE[dtype] * scale)
+
+
+@pytest.mark.parametrize("labels", [np.zeros(40, dtype=int), np.array(["a"] * 40)])
+def test_a_single_class_classifier_runs_in_onnxruntime(labels):
+    # Reported: "ArrayFeatureExtractor index out of range" in onnxruntime.
+    X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
+    model = _fit(DenseNetClassifier((4,), max_iter=3, random_state=0), X, labels)
+    _, (predicted, proba) = _run(model, X, zipmap=False)
+    np.testing.assert_array_equal(predicted, model.predict(X))
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-6)

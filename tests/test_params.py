@@ -87,7 +87,7 @@ def test_bad_parameter_raises_a_clear_error(name, value, message):
     assert not hasattr(model, "coefs_")
 
 
-REGRESSOR_ONLY = {"loss", "quantile", "variance_power"}
+REGRESSOR_ONLY = {"loss", "quantile", "variance_power", "calibrate_std"}
 
 
 def test_every_parameter_is_constrained_and_tested():
@@ -109,6 +109,17 @@ def test_every_parameter_is_constrained_and_tested():
 def test_lbfgs_rejects_l1_and_dropout_and_names_other_solvers(params):
     with pytest.raises(ValueError, match=r"solver='lbfgs'.*Use solver='adam' or 'sgd'"):
         DenseNetClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("learning_rate", ["cosine", "constant"])
+def test_lbfgs_refuses_warmup_iter_whatever_the_schedule(learning_rate):
+    # Reported: learning_rate='cosine' with warmup_iter passed silently.
+    model = DenseNetClassifier(
+        solver="lbfgs", learning_rate=learning_rate, warmup_iter=2, max_iter=5
+    )
+    with pytest.raises(ValueError, match=r"warmup_iter=2 .* solver='lbfgs' has"):
+        model.fit(X, y)
+    assert not hasattr(model, "coefs_")
 
 
 @pytest.mark.parametrize(
@@ -149,6 +160,8 @@ def test_bad_regressor_loss(value, error):
         ("variance_power", -0.5, r"variance_power must be a float in \[0, 1\]"),
         ("variance_power", 1.5, "variance_power"),
         ("variance_power", None, "variance_power"),
+        ("calibrate_std", "yes", "calibrate_std must be a bool"),
+        ("calibrate_std", 1, "calibrate_std must be a bool"),
     ],
 )
 def test_bad_regressor_loss_parameters(name, value, message):

@@ -1,14 +1,18 @@
 """Saving and loading: skops (safe), joblib and pickle, sizes and versions."""
 
 import io
+import itertools
 import pickle
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
 import skops.io as sio
+from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -19,7 +23,7 @@ from skdense import (
     DenseNetRegressor,
     InconsistentVersionWarning,
 )
-from skdense._fit_state import STATE_ATTRIBUTES
+from skdense._params import PARAMETER_CONSTRAINTS, Options
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -53,10 +57,7 @@ ESTIMATORS = [
 
 
 def _fitted(estimator):
-    if isinstance(estimator, DenseNetRegressor):
-        return estimator.fit(X_reg, y_reg / 100)
-    labels = np.array(["ant", "bee", "cat"])[y]
-    return estimator.fit(X, labels)
+    return estimator.fit(*_training_data(estimator))
 
 
 def _predictions(model, data):
@@ -85,12 +86,55 @@ def test_skops_untrusted_types_are_only_skdense_types(estimator):
     assert untrusted and set(untrusted) <= set(SKOPS_TRUSTED_TYPES)
 
 
-def test_trusted_types_are_exactly_what_skops_reports():
+def _every_kind_of_fitted_model():
+    """One small fitted model per value of every parameter with a fixed set
+    of options (solver, learning_rate, loss, penalty, ...), each with and
+    without early stopping and dropout: every kind of object a fit creates."""
+    options = {
+        name: constraint.values
+        for name, constraint in PARAMETER_CONSTRAINTS.items()
+        if isinstance(constraint, Options)
+    }
+    for estimator in (DenseNetClassifier, DenseNetRegressor):
+        names = set(estimator().get_params())
+        for name, values in options.items():
+            for value, extra in itertools.product(
+                values,
+                [{}, {"early_stopping": True, "keep_prob": 0.8, "solver": "adam"}],
+            ):
+                if name not in names:
+                    continue
+                params = {"hidden_layer_sizes": (4,), "max_iter": 2, **extra}
+                params[name] = value
+                if params.get("loss") == "quantile":
+                    params["quantile"] = 0.5
+                if params.get("solver") == "lbfgs":
+                    params.update(keep_prob=1.0, early_stopping=False, penalty="l2")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    yield _fitted(estimator(**params, random_state=0))
+
+
+def test_skops_round_trips_every_kind_of_fitted_model():
+    # Reported: a model with learning_rate='cosine' could not be loaded.
     reported = set()
-    for estimator in ESTIMATORS:
-        reported |= set(sio.get_untrusted_types(data=sio.dumps(_fitted(estimator))))
-    assert reported == set(SKOPS_TRUSTED_TYPES)
+    for model in _every_kind_of_fitted_model():
+        blob = sio.dumps(model)
+        reported |= set(sio.get_untrusted_types(data=blob))
+        loaded = sio.loads(blob, trusted=SKOPS_TRUSTED_TYPES)
+        data = X_reg if isinstance(model, DenseNetRegressor) else X
+        np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
+        assert loaded.get_params() == model.get_params()
+        if model.solver != "lbfgs":
+            loaded.set_params(early_stopping=False).partial_fit(*_training_data(model))
+    assert reported == set(SKOPS_TRUSTED_TYPES)  # exactly what is needed
     assert sorted(SKOPS_TRUSTED_TYPES) == skdense.SKOPS_TRUSTED_TYPES
+
+
+def _training_data(model):
+    if isinstance(model, DenseNetRegressor):
+        return X_reg, np.abs(y_reg) / 100  # >= 0 for the Poisson loss
+    return X, np.array(["ant", "bee", "cat"])[y]
 
 
 def test_skops_inside_a_pipeline_and_after_partial_fit():
@@ -152,30 +196,59 @@ def test_loading_a_model_from_this_version_is_silent():
         pickle.loads(buffer.getvalue())
 
 
-def _as_saved_by_0_1(model):
-    """The state a 0.1 pickle holds: the loop state among the attributes, no
-    frozen training-time settings."""
-    state = dict(model.__getstate__())
-    fit_state = state.pop("_fit_state")
-    for attribute, name in STATE_ATTRIBUTES.items():
-        state[attribute] = getattr(fit_state, name)
-    for frozen in ("keep_probs_", "input_keep_prob_", "hidden_activation_"):
-        del state[frozen]
-    state["_skdense_version"] = "0.1.0"
-    return state
+OLD_PICKLES = sorted((Path(__file__).parent / "data").glob("skdense-*.pkl"))
 
 
-@pytest.mark.parametrize("estimator", [DenseNetClassifier, DenseNetRegressor])
-def test_a_model_saved_by_0_1_warns_predicts_and_trains_on(estimator):
-    data = (X, y) if estimator is DenseNetClassifier else (X_reg, y_reg / 100)
-    model = estimator(hidden_layer_sizes=(8,), keep_prob=0.8, max_iter=5)
-    model.set_params(random_state=0).fit(*data)
-    loaded = estimator.__new__(estimator)
-    with pytest.warns(InconsistentVersionWarning, match="from skdense version 0.1.0"):
-        loaded.__setstate__(_as_saved_by_0_1(model))
-    np.testing.assert_array_equal(loaded.predict(data[0]), model.predict(data[0]))
-    assert loaded.keep_probs_ == [0.8] and loaded.loss_curve_ == model.loss_curve_
-    assert loaded._optimizer.t == model._optimizer.t
-    loaded.partial_fit(*data)
-    model.partial_fit(*data)
-    np.testing.assert_array_equal(loaded.coefs_[0], model.coefs_[0])
+def _load_old(path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with open(path, "rb") as file:
+            payload = pickle.load(file)
+    ours = [w for w in caught if issubclass(w.category, InconsistentVersionWarning)]
+    return payload, ours
+
+
+def test_old_pickles_are_real_ones_of_each_release():
+    versions = {path.name.split("-")[1] for path in OLD_PICKLES}
+    assert versions == {"0.1.0", "0.2.0"} and len(OLD_PICKLES) == 3
+
+
+@pytest.mark.parametrize("path", OLD_PICKLES, ids=lambda path: path.stem)
+def test_a_pickle_of_an_old_release_warns_predicts_clones_and_trains_on(path):
+    # Reported: a 0.1.0 pickle raised AttributeError: max_norm in get_params,
+    # repr, clone and partial_fit; an earlier 0.1.0 one did not load at all.
+    payload, warned = _load_old(path)
+    models = [payload["classifier"], payload["regressor"]]
+    assert len(warned) == len(models) + ("gaussian" in payload)
+    # 27da65f came before the version was stamped into the pickles.
+    stamped = "unknown (before 0.1.0)" if "27da65f" in path.name else payload["version"]
+    assert warned[0].message.original_version == stamped
+    classifier, regressor = models
+    X, X_reg = payload["X"], payload["X_reg"]
+    np.testing.assert_allclose(
+        classifier.predict_proba(X), payload["proba"], rtol=1e-12
+    )
+    np.testing.assert_array_equal(classifier.predict(X), payload["labels"])
+    np.testing.assert_allclose(
+        regressor.predict(X_reg), payload["regression"], rtol=1e-12
+    )
+    labels = np.array(["ant", "bee", "cat"])[payload["y"]]
+    for model, data in zip(models, [(X, labels), (X_reg, payload["y_reg"])]):
+        assert repr(model).startswith(type(model).__name__)
+        assert clone(model).get_params() == model.get_params()
+        before = model.coefs_[0].copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.partial_fit(*data)
+            assert not np.array_equal(model.coefs_[0], before)
+            clone(model).fit(*data)
+
+
+def test_a_gaussian_model_of_0_2_is_uncalibrated_and_predicts_as_it_did():
+    path = next(path for path in OLD_PICKLES if "0.2.0" in path.name)
+    payload, _ = _load_old(path)
+    model = payload["gaussian"]
+    np.testing.assert_array_equal(model.std_scale_, [1.0])
+    mean, std = model.predict(payload["X_reg"], return_std=True)
+    np.testing.assert_allclose(mean, payload["gaussian_mean_std"][0], rtol=1e-12)
+    np.testing.assert_allclose(std, payload["gaussian_mean_std"][1], rtol=1e-12)

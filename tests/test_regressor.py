@@ -369,10 +369,14 @@ def test_gaussian_nll_total_std_adds_the_passes_spread_to_the_noise(gaussian_mod
     rows = X[:50]
     mean, total = dropped.predict(rows, return_std=True)
     k = dropped.n_outputs_
-    passes = dropped._mean_std(rows, dropped._mean_then_variance, 2 * k)
-    noise_variance, spread = passes[0][:, k:].ravel(), passes[1][:, :k].ravel()
+    passes = dropped._mean_std(rows, dropped._activate, 2 * k)  # standardised
+    scale, center = dropped.target_scale_, dropped.target_mean_
+    noise_variance = passes[0][:, k:].ravel() * scale**2
+    spread = passes[1][:, :k].ravel() * scale
+    calibrated = dropped.std_scale_  # 1: no held-out data
+    np.testing.assert_array_equal(calibrated, [1.0])
     np.testing.assert_allclose(total, np.sqrt(noise_variance + spread**2))
-    np.testing.assert_allclose(mean, passes[0][:, :k].ravel())
+    np.testing.assert_allclose(mean, passes[0][:, :k].ravel() * scale + center)
     assert (total > np.sqrt(noise_variance)).all() and (spread > 0).all()
 
 
@@ -417,12 +421,13 @@ def test_gaussian_nll_with_several_targets_weights_penalties_and_early_stopping(
     centred = Y - np.average(Y, axis=0, weights=weights)
     weighted_std = np.sqrt(np.average(centred**2, axis=0, weights=weights))
     np.testing.assert_allclose(model.target_scale_, weighted_std)
+    # The default score of the Gaussian is its validation loss (HGB's rule).
+    assert model.best_validation_score_ == -min(model.validation_loss_curve_)
     # R² of the mean in y's units (the noise caps it near 0.4 here): a score
     # in the standardised units against y would be far below 0.
-    assert model.best_validation_score_ == pytest.approx(model.score(X, Y), abs=0.1)
-    assert model.best_validation_score_ > 0.3
-    scored = _gaussian(**params, scoring="loss").fit(X, Y)
-    assert scored.best_validation_score_ == -min(scored.validation_loss_curve_)
+    scored = _gaussian(**params, scoring="r2").fit(X, Y, sample_weight=weights)
+    assert scored.best_validation_score_ == pytest.approx(scored.score(X, Y), abs=0.1)
+    assert scored.best_validation_score_ > 0.3
 
 
 def test_a_refit_with_another_loss_forgets_the_target_scaling(gaussian_models):

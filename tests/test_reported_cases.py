@@ -571,3 +571,139 @@ def test_ctrl_c_in_a_callback_after_an_epoch_keeps_that_epoch(estimator):
         model.fit(X, y)
     assert model.n_iter_ == 3 == len(model.loss_curve_)
     _same_weights(model, _small(estimator, max_iter=3).fit(X, y))
+
+
+# ---------------------------------------------------------------- uncertainty
+
+LOSSES = ["squared_error", "poisson", "gaussian_nll", "quantile"]
+
+
+def _targets_for(loss, y):
+    """Far from standardised, as users' targets are (>= 0 for Poisson)."""
+    if loss == "poisson":
+        return np.abs(y) / y.std() * 2
+    return 5e4 + 1e3 * y / y.std()
+
+
+def _validation_loss_in_its_units(model, X_val, y_val):
+    """The validation loss recomputed from the public predictions: the
+    Gaussian's in the standardised units it trains in, the others' in y's."""
+    if model.loss == "gaussian_nll":
+        mean, std = model.predict(X_val, return_std=True)
+        scale = model.target_scale_[0]
+        std = std / (scale * model.std_scale_[0])  # uncalibrated, standardised
+        z = (y_val - mean) / scale / std
+        return np.mean(0.5 * (np.log(2 * np.pi) + 2 * np.log(std) + z**2))
+    residual = y_val - model.predict(X_val)
+    return np.mean(np.maximum(0.7 * residual, -0.3 * residual))  # quantile 0.7
+
+
+@pytest.mark.parametrize("refit", [False, True])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_your_own_validation_set_is_scored_in_ys_units_with_every_loss(loss, refit):
+    # Reported: gaussian_nll with X_val/y_val compared predictions in y's units
+    # with standardised targets (best_validation_score_ -1.1e6, test R² 0.71).
+    X, y = make_regression(n_samples=500, n_features=5, noise=5, random_state=0)
+    y = _targets_for(loss, y)
+    X_train, X_val, X_test = X[:300], X[300:400], X[400:]
+    y_train, y_val, y_test = y[:300], y[300:400], y[400:]
+    params = dict(
+        loss=loss,
+        quantile=0.7,
+        hidden_layer_sizes=(32,),
+        learning_rate_init=0.01,
+        early_stopping=True,
+        max_iter=150,
+        random_state=0,
+    )
+    model = DenseNetRegressor(**params)
+    if refit:  # a fitted model, of another loss and other targets, refitted
+        other = "squared_error" if loss != "squared_error" else "gaussian_nll"
+        model.set_params(loss=other).fit(X_train, y_train / 1e4)
+        model.set_params(loss=loss)
+    model.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    if loss in ("gaussian_nll", "quantile"):  # scored by its loss by default
+        expected = -_validation_loss_in_its_units(model, X_val, y_val)
+    else:  # MLP's rule: R²
+        expected = model.score(X_val, y_val)
+    assert model.best_validation_score_ == pytest.approx(expected, rel=1e-9)
+    model.set_params(scoring="r2").fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    r2 = model.score(X_val, y_val)
+    assert model.best_validation_score_ == pytest.approx(r2, rel=1e-9)
+    if loss == "gaussian_nll":  # trains in standardised units, as y's scale
+        assert model.score(X_test, y_test) > 0.95
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("value", [3.7, 0.0, -1e20])
+def test_a_constant_target_gets_a_scale_of_one(dtype, value):
+    # Reported: 200 x 3.7 gave target_scale_ 4.4e-16, not the documented 1.
+    X, _ = make_regression(n_samples=200, n_features=3, random_state=0)
+    y = np.full(200, value)
+    model = _small(
+        DenseNetRegressor, loss="gaussian_nll", learning_rate_init=0.01, max_iter=100
+    ).fit(X.astype(dtype), y)
+    np.testing.assert_array_equal(model.target_scale_, [1.0])
+    np.testing.assert_array_equal(model.target_mean_, [dtype(value)])
+    mean, std = model.predict(X.astype(dtype), return_std=True)
+    assert mean.dtype == std.dtype == dtype
+    np.testing.assert_allclose(mean, value, rtol=1e-6, atol=0.5)
+    assert np.isfinite(std).all()
+
+
+def test_a_partial_fit_stream_whose_first_block_is_constant_trains_on():
+    # Reported: loss 6.4e31 and R² -24 at the end of such a stream.
+    X, y = make_regression(n_samples=400, n_features=4, noise=5, random_state=0)
+    y = 3.7 + y / y.std()
+    model = DenseNetRegressor(
+        loss="gaussian_nll", hidden_layer_sizes=(32,), learning_rate_init=0.01
+    )
+    model.partial_fit(X[:50], np.full(50, 3.7))
+    for _ in range(40):
+        for block in range(50, 400, 50):
+            model.partial_fit(X[block : block + 50], y[block : block + 50])
+    assert model.loss_ < 3 and model.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("magnitude", [1e20, 1e-30])
+def test_float32_targets_of_extreme_magnitude_train_as_in_float64(magnitude):
+    # Reported: y near 1e20 gave target_scale_=inf and infinite predictions;
+    # near 1e-30, scale 1 and predictions near -0.24.
+    X, y = make_regression(n_samples=300, n_features=4, noise=5, random_state=0)
+    y = magnitude * (1 + y / y.std())
+    params = dict(loss="gaussian_nll", learning_rate_init=0.01, max_iter=60)
+    single = _small(DenseNetRegressor, **params).fit(X.astype(np.float32), y)
+    double = _small(DenseNetRegressor, **params).fit(X, y)
+    np.testing.assert_allclose(single.target_scale_, double.target_scale_, rtol=1e-6)
+    mean, std = single.predict(X.astype(np.float32), return_std=True)
+    assert mean.dtype == std.dtype == np.float32
+    assert np.isfinite(mean).all() and np.isfinite(std).all()
+    expected = double.predict(X)
+    np.testing.assert_allclose(mean, expected, rtol=1e-3, atol=1e-3 * magnitude)
+    assert single.score(X, y) == pytest.approx(double.score(X, y), abs=1e-3)
+
+
+def test_a_quantile_model_with_early_stopping_watches_its_loss():
+    # Reported: stopping on R² pulled the 0.9 quantile to the median (it covered
+    # 0.44-0.54 of the test targets on diabetes); on its loss, 0.77-0.89.
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    coverage = []
+    for seed in range(2):
+        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed)
+        scaler = StandardScaler().fit(X_train)
+        model = DenseNetRegressor(
+            loss="quantile",
+            quantile=0.9,
+            hidden_layer_sizes=(64,),
+            learning_rate_init=0.01,
+            early_stopping=True,
+            max_iter=500,
+            random_state=seed,
+        ).fit(scaler.transform(X_train), y_train)
+        assert model.best_validation_score_ == -min(model.validation_loss_curve_)
+        coverage.append(np.mean(y_test <= model.predict(scaler.transform(X_test))))
+    assert 0.75 < np.mean(coverage) < 0.97, coverage
