@@ -52,11 +52,11 @@ def _hash_ints(values, salt):
 
 
 def _bits(values):
-    """The IEEE bits of a float array (-0.0 read as 0.0), widened to uint64."""
-    values = np.ascontiguousarray(values) + values.dtype.type(0.0)
-    if values.dtype == np.float32:
-        return values.view(np.uint32).astype(np.uint64)
-    return values.view(np.uint64)
+    """The IEEE bits of a float array as float64 (-0.0 read as 0.0): a float32
+    row and the same row in float64 get the same key, hence the same masks,
+    so that float32 trains as float64 does to float32 precision."""
+    values = np.asarray(values, dtype=np.float64) + 0.0
+    return np.ascontiguousarray(values).view(np.uint64)
 
 
 def row_keys(X):

@@ -171,10 +171,8 @@ def test_keys_and_masks_are_the_same_from_release_to_release():
     and every Monte-Carlo prediction, so it must be deliberate."""
     X = np.array([[0.5, -1.25, 3.0], [0.0, 2.0, -0.5]])
     assert row_keys(X).tolist() == [0xD99BBBAFF1784CA4, 0xCAC7F39BAE18A310]
-    assert row_keys(X.astype(np.float32)).tolist() == [
-        0xCDB428BDA4C7C7FC,
-        0x3FDBB34BC22F0BA,
-    ]
+    # float32 rows key as the same values in float64 (all exact here).
+    assert row_keys(X.astype(np.float32)).tolist() == row_keys(X).tolist()
     dropout = RowKeyedDropout([0.5, 1.0, 0.7], [16, 4, 8], seed=12345)
     keys = np.array([1, 2**63 + 5], dtype=np.uint64)
     first, middle, last = dropout.masks(keys, 3, np.float64)

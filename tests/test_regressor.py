@@ -500,3 +500,71 @@ def test_monte_carlo_passes_are_fixed_at_fit_even_without_a_random_state():
         classifier.predict_proba(X, return_std=True)[1],
         classifier.predict_proba(X, return_std=True)[1],
     )
+
+
+def _calibration_data(seed=0, n=600):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(n, 2))
+    y = 100 + 30 * (
+        np.sin(X[:, 0]) + (0.2 + 0.2 * np.abs(X[:, 1])) * rng.normal(size=n)
+    )
+    return X, y
+
+
+@pytest.mark.parametrize("keep_prob", [1.0, 0.8])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_std_is_calibrated_by_maximum_likelihood_on_your_validation_set(
+    keep_prob, weighted
+):
+    X, y = _calibration_data()
+    X_val, y_val = _calibration_data(seed=1, n=200)
+    weights = np.random.RandomState(2).uniform(0.2, 3, 200) if weighted else None
+    model = _gaussian(keep_prob=keep_prob, mc_samples=20, early_stopping=True)
+    model.fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=weights)
+    mean, std = model.predict(X_val, return_std=True)
+    z = (y_val - mean) / std
+    # The calibrated intervals fit the held-out rows: mean z² is 1 exactly.
+    assert np.average(z**2, weights=weights) == pytest.approx(1, rel=1e-9)
+    assert model.std_scale_.shape == (1,) and model.std_scale_[0] != 1
+    uncalibrated = clone(model).set_params(calibrate_std=False)
+    uncalibrated.fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=weights)
+    np.testing.assert_array_equal(uncalibrated.std_scale_, [1.0])
+    _, raw_std = uncalibrated.predict(X_val, return_std=True)
+    np.testing.assert_allclose(std, raw_std * model.std_scale_, rtol=1e-12)
+
+
+def test_the_internal_split_calibrates_too_and_the_rest_leaves_it_at_one():
+    X, y = _calibration_data()
+    model = _gaussian(early_stopping=True, max_iter=60).fit(X, y)
+    calibrated = model.std_scale_.copy()
+    assert calibrated[0] != 1
+    model.set_params(early_stopping=False).partial_fit(X, y)  # no held-out data
+    np.testing.assert_array_equal(model.std_scale_, [1.0])
+    model.fit(X, y)
+    np.testing.assert_array_equal(model.std_scale_, [1.0])
+    refit = model.set_params(early_stopping=True).fit(X, y)
+    np.testing.assert_array_equal(refit.std_scale_, calibrated)
+    assert not hasattr(
+        model.set_params(loss="quantile", quantile=0.5).fit(X, y), "std_scale_"
+    )
+
+
+@pytest.mark.parametrize("keep_prob", [1.0, 0.8])
+def test_sample_y_draws_with_the_calibrated_std(keep_prob):
+    X, y = _calibration_data()
+    model = _gaussian(keep_prob=keep_prob, mc_samples=20, early_stopping=True)
+    model.fit(X, y)
+    rows = X[:3]
+    draws = model.sample_y(rows, n_samples=40_000, random_state=0)
+    if keep_prob == 1.0:  # one Gaussian per row: its std exactly
+        _, std = model.predict(rows, return_std=True)
+        np.testing.assert_allclose(draws.std(axis=-1), std, rtol=0.02)
+    unscaled = clone(model)
+    unscaled.__dict__.update(
+        {k: v for k, v in vars(model).items() if k.endswith("_") or k[0] == "_"}
+    )
+    unscaled.std_scale_ = np.ones(1)
+    spread = model.sample_y(rows, n_samples=5, random_state=1) - unscaled.sample_y(
+        rows, n_samples=5, random_state=1
+    )
+    assert np.abs(spread).max() > 0  # the noise part is scaled
