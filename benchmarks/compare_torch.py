@@ -1,5 +1,5 @@
-"""skdense's activations, AdamW step and cosine schedule against PyTorch's, in
-float64.
+"""skdense's activations, AdamW step, cosine schedule and the gradients of its
+Gaussian (beta-NLL) and pinball losses against PyTorch's, in float64.
 
 PyTorch is never a dependency of skdense: install the CPU build on its own
 (``pip install torch==2.13.0``) and run::
@@ -30,6 +30,14 @@ and absolute below: ``gelu(z)`` for very negative ``z`` is ``z * (1 +
 erf(z / sqrt(2))) / 2``, a cancellation in which one ulp of ``erf`` (SciPy's
 against PyTorch's) is a large relative error of a value near zero.
 
+The two losses MLP does not have are compared on drawn networks (layers,
+activation, one or two targets, sample weights): the gradient of skdense's
+``loss_gradient`` against autograd of PyTorch's ``gaussian_nll_loss`` times
+the variance to the power ``variance_power``, detached (beta-NLL, Seitzer et
+al. 2022), or of the pinball loss ``max(q r, (q - 1) r)``, and the
+parameters after ``--steps`` steps of Adam (skdense's ``adamw`` without
+decay, whose step is ``torch.optim.Adam``'s) on the same batch.
+
 It prints the worst differences and writes them to
 ``benchmarks/results/compare_torch.json``.
 """
@@ -45,7 +53,10 @@ import numpy as np
 from _report import write  # benchmarks/_report.py, beside this script
 
 from skdense._activations import ACTIVATIONS
+from skdense._losses import VARIANCE_FLOOR
+from skdense._network import DenseNetwork
 from skdense._optimizers import make_optimizer
+from skdense._penalties import make_penalty
 
 RESULTS = pathlib.Path(__file__).parent / "results" / "compare_torch.json"
 
@@ -139,6 +150,91 @@ def schedule_difference(torch, rng):
     return worst
 
 
+def loss_difference(torch, rng, loss, n_steps):
+    """Worst differences, for one drawn network and batch, of the loss's
+    gradient (relative to its largest entry) and of the parameters after
+    ``n_steps`` Adam steps on it (relative to their largest), skdense's
+    ``loss_gradient`` and ``adamw`` (no decay) against autograd and
+    ``torch.optim.Adam``."""
+    k = int(rng.integers(1, 3))
+    hidden = [int(rng.integers(2, 8)) for _ in range(rng.integers(1, 3))]
+    activation = str(rng.choice(sorted(ACTIVATIONS)))
+    gaussian = loss == "gaussian_nll"
+    param = float(rng.uniform(0, 1) if gaussian else rng.uniform(0.05, 0.95))
+    n_in, n_rows = int(rng.integers(2, 6)), int(rng.integers(5, 40))
+    network = DenseNetwork(
+        [n_in, *hidden, k * (2 if gaussian else 1)],
+        activation,
+        "gaussian" if gaussian else "quantile",
+        np.float64,
+        param,
+    )
+    theta = network.initial_params(np.random.RandomState(int(rng.integers(1000))))
+    X, Y = rng.normal(size=(n_rows, n_in)), rng.normal(size=(n_rows, k))
+    weights = rng.uniform(0.1, 2.0, n_rows)
+    lr = float(10 ** rng.uniform(-4, -2))
+    ours = make_optimizer(
+        dict(
+            solver="adamw",
+            learning_rate="constant",
+            learning_rate_init=lr,
+            beta_1=0.9,
+            beta_2=0.999,
+            epsilon=1e-8,
+        ),
+        theta.size,
+        np.float64,
+    )
+    coefs, intercepts = network.unpack(theta)
+    tensors = [torch.tensor(a.copy(), requires_grad=True) for a in coefs + intercepts]
+    reference = torch.optim.Adam(tensors, lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    penalty, grad = make_penalty(None, 0.0, 0.5), np.empty_like(theta)
+    worst_gradient = worst_step = 0.0
+    for step in range(n_steps):
+        network.loss_gradient(theta, X, Y, weights, penalty, grad)
+        reference.zero_grad()
+        _torch_loss(torch, tensors, network, X, Y, weights, loss, param).backward()
+        # Coefficients then intercepts, layer by layer: theta's own order.
+        expected = np.concatenate([t.grad.numpy().ravel() for t in tensors])
+        if step == 0:
+            worst_gradient = _relative_to_largest(grad, expected)
+        ours.step(theta, grad)
+        reference.step()
+        expected = np.concatenate([t.detach().numpy().ravel() for t in tensors])
+        worst_step = max(worst_step, _relative_to_largest(theta, expected))
+    return worst_gradient, worst_step
+
+
+def _relative_to_largest(ours, expected):
+    return float(np.abs(ours - expected).max() / np.abs(expected).max())
+
+
+def _torch_loss(torch, tensors, network, X, Y, weights, loss, param):
+    """The weighted mean loss, PyTorch's way: ``gaussian_nll_loss`` times
+    the variance to ``param`` held constant (beta-NLL), or the pinball loss."""
+    n_layers = network.n_layers
+    values = torch.tensor(X)
+    for layer in range(n_layers):
+        values = values @ tensors[layer] + tensors[n_layers + layer]
+        if layer < n_layers - 1:
+            name = network.hidden_activations[layer]
+            values = _torch_activation(torch, name)(values)
+    target = torch.tensor(Y)
+    if loss == "gaussian_nll":
+        k = Y.shape[1]
+        mean = values[:, :k]
+        variance = torch.nn.functional.softplus(values[:, k:]) + VARIANCE_FLOOR
+        per_target = torch.nn.functional.gaussian_nll_loss(
+            mean, target, variance, full=True, eps=1e-300, reduction="none"
+        )
+        per_target = per_target * variance.detach() ** param
+    else:
+        residual = target - values
+        per_target = torch.maximum(param * residual, (param - 1) * residual)
+    weights = torch.tensor(weights)
+    return (per_target.sum(dim=1) * weights).sum() / weights.sum()
+
+
 def _torch_activation(torch, name):
     functional = torch.nn.functional
     return {
@@ -214,7 +310,19 @@ def main(argv=None):
     worst = max(adamw_difference(torch, rng, args.steps) for _ in range(args.configs))
     worst_schedule = max(schedule_difference(torch, rng) for _ in range(args.configs))
     activations = activation_differences(torch, rng, args.draws)
+    losses = {}
+    for loss in ("gaussian_nll", "quantile"):
+        pairs = [
+            loss_difference(torch, rng, loss, args.steps) for _ in range(args.configs)
+        ]
+        losses[loss] = {
+            "configurations": args.configs,
+            "steps_each": args.steps,
+            "worst_gradient_difference": max(pair[0] for pair in pairs),
+            "worst_parameter_difference": max(pair[1] for pair in pairs),
+        }
     result = {
+        "losses": losses,
         "activations": {"draws": args.draws + 13, **activations},
         "adamw": {
             "configurations": args.configs,
@@ -237,6 +345,12 @@ def main(argv=None):
         f"cosine schedule with warm-up: {args.configs} configurations, every "
         f"epoch, worst relative difference {worst_schedule:.2e}"
     )
+    for loss, worst_pair in losses.items():
+        print(
+            f"{loss}: {args.configs} networks x {args.steps} Adam steps, worst "
+            f"gradient difference {worst_pair['worst_gradient_difference']:.2e}, "
+            f"parameters {worst_pair['worst_parameter_difference']:.2e}"
+        )
     for name, worst_pair in activations.items():
         print(
             f"{name}: forward {worst_pair['forward']:.2e}, derivative "

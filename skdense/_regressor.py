@@ -37,6 +37,20 @@ _OUTPUTS = {
 _SCORED_BY_LOSS = ("gaussian_nll", "quantile")
 
 
+def _check_squares_fit(Y, loss):
+    """Refuse targets whose squared error overflows the training dtype: no
+    step could be taken, and the fit would end with no epoch trained."""
+    limit = np.sqrt(np.finfo(Y.dtype).max)
+    largest = np.abs(Y).max(initial=0.0)
+    if loss == "squared_error" and largest > limit:
+        raise ValueError(
+            f"y: targets as large as {largest:.3g} overflow the squared error in "
+            f"{Y.dtype} (above {limit:.3g}, the square root of its largest number): "
+            "scale y down, fit in float64, or use loss='gaussian_nll', which "
+            "standardises y."
+        )
+
+
 class DenseNetRegressor(RegressorMixin, BaseDenseNet):
     __doc__ = f"""Deep dense network regressor with dropout, L1, L2 and elastic net.
 
@@ -258,6 +272,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
                 "loss='poisson' needs targets y >= 0; got negative values such as "
                 f"{Y[Y < 0][0]!r}."
             )
+        _check_squares_fit(Y, self.loss)
         return X, y, Targets(Y, Y.shape[1])
 
     def _scaled_targets(self, targets, sample_weight, reset):

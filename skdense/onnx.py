@@ -88,6 +88,17 @@ REGRESSOR_ALIAS = "SkdenseDenseNetRegressor"
 
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
     check_is_fitted(model)
+    zipmap = scope.get_options(model, dict(zipmap=True))["zipmap"]
+    multilabel = model._label_binarizer.y_type_ == "multilabel-indicator"
+    if zipmap and not multilabel and isinstance(inputs[0].type, DoubleTensorType):
+        # onnxruntime's ZipMap takes float probabilities only: the graph would
+        # export, then fail to load ("Type 'tensor(double)' ... ZipMap").
+        raise ValueError(
+            "A float64 classifier's probabilities cannot go through ZipMap, "
+            "which onnxruntime runs on float32 only: pass "
+            "options={'zipmap': False} to to_onnx for a probability matrix, or "
+            "export with float32 input."
+        )
     return _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
 
 

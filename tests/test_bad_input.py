@@ -32,10 +32,12 @@ REGRESSIONS = [572, 1426]  # a failed fit advanced the user's RandomState
 PARAMETER_VALUES = {
     "hidden_layer_sizes": [(3,), (2, 2), 0, (0,), (-1,), "10", (2.5,), [], None],
     "activation": ["tanh", "gelu", "softplus", "softmax", None, ["elu", "silu"]],
-    "solver": ["sgd", "lbfgs", "adam", "newton"],
+    "solver": ["sgd", "lbfgs", "adam", "adamw", "newton"],
     "alpha": [0.0, 0.5, -1.0, np.nan, "0.1"],
     "batch_size": [1, 5, 0, "auto", 2.5, 10**6, "all"],
-    "learning_rate": ["adaptive", "invscaling", "cosine"],
+    "learning_rate": ["adaptive", "invscaling", "cosine", "constant"],
+    "warmup_iter": [0, 2, -1],
+    "max_norm": [None, 1.0, 0.0],
     "learning_rate_init": [0.01, 0.0, -1.0, np.inf],
     "max_iter": [1, 3, 0, 2.5, -3],
     "tol": [0.0, -1.0, np.nan],
@@ -59,9 +61,10 @@ PARAMETER_VALUES = {
     "loss": ["poisson", "huber", "gaussian_nll", "quantile"],
     "quantile": [0.1, 0.0, None, 1.5],
     "variance_power": [0.0, 1.0, -1.0, 2],
+    "calibrate_std": [True, False, "yes"],
 }
 CLASSIFIER_ONLY = {"class_weight"}
-REGRESSOR_ONLY = {"loss", "quantile", "variance_power"}
+REGRESSOR_ONLY = {"loss", "quantile", "variance_power", "calibrate_std"}
 
 
 def _labels(rng, n, kind):
@@ -79,6 +82,11 @@ def _with_nan(X):
     X = X.copy()
     X[1, 2] = np.nan
     return X
+
+
+def _near(magnitude, y):
+    """Regression targets of that magnitude (class labels stay labels)."""
+    return magnitude * (2 + y) if y.dtype.kind == "f" else y
 
 
 def _object_y_with_none(y):
@@ -120,6 +128,14 @@ DATA_DEFECTS = {
     ),
     "two targets": lambda X, y, rng: (X, np.column_stack([y, y]), None),
     "negative y": lambda X, y, rng: (X, y - 5, None),
+    "constant y": lambda X, y, rng: (X, np.full(len(y), 3.7), None),
+    "y near 1e20": lambda X, y, rng: (X, _near(1e20, y), None),
+    "y near 1e-30": lambda X, y, rng: (X, _near(1e-30, y), None),
+    "float32 and y near 1e20": lambda X, y, rng: (
+        X.astype(np.float32),
+        _near(1e20, y),
+        None,
+    ),
 }
 
 
@@ -151,6 +167,67 @@ def _fit_with_validation(model, rng):
     return model.fit(X, y, **held_out)
 
 
+def _switch_loss(model, rng):
+    """Set another loss (regressor) and a continued fit: what precedes
+    :func:`_continue_with_another_loss`, as set_params would."""
+    if _kind(model) == "regressor":
+        model.set_params(loss=_pick(rng, PARAMETER_VALUES["loss"]), quantile=0.5)
+    model.set_params(warm_start=bool(rng.random() < 0.5))
+
+
+def _continue_with_another_loss(model, rng):
+    """Continue the fit, on one target or two, after :func:`_switch_loss`."""
+    X, y = _good(rng, _kind(model))
+    if _kind(model) == "regressor":
+        y = np.column_stack([y] * int(rng.integers(1, 3)))
+    if model.warm_start:
+        return model.fit(X, y)
+    classes = {"classes": [0, 1]} if _kind(model) == "classifier" else {}
+    return model.partial_fit(X, y, **classes)
+
+
+def _round_trip(model, rng):
+    """skops, pickle and ONNX copies of the model predict as it does."""
+    import pickle
+
+    import onnxruntime
+    import skops.io as sio
+    from skl2onnx import to_onnx
+
+    import skdense.onnx  # noqa: F401
+    from skdense import SKOPS_TRUSTED_TYPES
+
+    X = _good(rng, _kind(model), n=7)[0]
+    if not hasattr(model, "coefs_"):
+        return model.predict(X)  # NotFittedError: a clean error
+    X = X.astype(model.coefs_[0].dtype)
+    copies = [
+        sio.loads(sio.dumps(model), trusted=SKOPS_TRUSTED_TYPES),
+        pickle.loads(pickle.dumps(model)),
+    ]
+    for copy_ in copies:
+        np.testing.assert_array_equal(copy_.predict(X), model.predict(X))
+    options = {"zipmap": False} if _kind(model) == "classifier" else None
+    session = onnxruntime.InferenceSession(
+        to_onnx(model, X[:1], options=options).SerializeToString(),
+        providers=["CPUExecutionProvider"],
+    )
+    outputs = session.run(None, {session.get_inputs()[0].name: X})
+    expected = (
+        model.predict_proba(X) if _kind(model) == "classifier" else model.predict(X)
+    )
+    onnx_values = outputs[1] if _kind(model) == "classifier" else outputs[0]
+    tolerance = 1e-4 if X.dtype == np.float32 else 1e-9
+    scale = max(1.0, np.abs(expected).max())
+    np.testing.assert_allclose(
+        np.reshape(onnx_values, expected.shape),
+        expected,
+        rtol=tolerance,
+        atol=tolerance * scale,
+    )
+    return model
+
+
 def _set_params(model, rng):
     name = _pick(rng, _parameters(model))
     values = PARAMETER_VALUES[name]
@@ -178,6 +255,8 @@ CALLS = {
     "fit with a validation set": _fit_with_validation,
     "set_params": _set_params,
     "predict": _predict,
+    "continue with another loss": _continue_with_another_loss,
+    "round trip": _round_trip,
 }
 
 
@@ -263,6 +342,8 @@ def run_case(seed, same_state):
         if call == "set_params":
             _set_params(model, rng)
             continue
+        if call == "continue with another loss":
+            _switch_loss(model, rng)
         before = _state(model)
         try:
             with warnings.catch_warnings():

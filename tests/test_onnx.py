@@ -309,3 +309,17 @@ def test_a_single_class_classifier_runs_in_onnxruntime(labels):
     _, (predicted, proba) = _run(model, X, zipmap=False)
     np.testing.assert_array_equal(predicted, model.predict(X))
     np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_zipmap_on_float64_probabilities_is_refused_with_the_fix(in_pipeline):
+    # Found by the randomized run: the graph exported, then onnxruntime refused
+    # to load it (as for scikit-learn's MLPClassifier).
+    X_train, X_test, y_train = _classification("binary", np.float64)
+    model = _fit(DenseNetClassifier((4,), max_iter=3, random_state=0), X_train, y_train)
+    if in_pipeline:
+        model = make_pipeline(StandardScaler(), model).fit(X_train, y_train)
+    with pytest.raises(ValueError, match=r"options=\{'zipmap': False\}"):
+        to_onnx(model, X_test[:1])
+    _, (labels, _) = _run(model, X_test, zipmap=False)
+    np.testing.assert_array_equal(labels, model.predict(X_test))

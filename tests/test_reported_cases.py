@@ -707,3 +707,21 @@ def test_a_quantile_model_with_early_stopping_watches_its_loss():
         assert model.best_validation_score_ == -min(model.validation_loss_curve_)
         coverage.append(np.mean(y_test <= model.predict(scaler.transform(X_test))))
     assert 0.75 < np.mean(coverage) < 0.97, coverage
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_float32_targets_whose_squares_overflow_are_refused(refit, unchanged_by):
+    # Found by the randomized run: the fit diverged in its first epoch and
+    # "succeeded" with no epoch trained (loss_ None).
+    X, y = _data(DenseNetRegressor)
+    model = _small(DenseNetRegressor)
+    if refit:
+        model.fit(X, y)
+    unchanged_by(
+        model,
+        lambda m: m.fit(X.astype(np.float32), 1e20 * (2 + y)),
+        match=r"y: targets as large as [0-9.]+e\+20 overflow the squared error in "
+        r"float32.*loss='gaussian_nll'",
+    )
+    model.set_params(loss="gaussian_nll").fit(X.astype(np.float32), 1e20 * (2 + y))
+    assert np.isfinite(model.loss_) and model.n_iter_ == 6
