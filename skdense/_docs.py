@@ -132,11 +132,13 @@ SHARED_PARAMETERS = """\
 
     scoring : str, callable or None, default=None
         What early stopping watches on the validation set, as
-        HistGradientBoosting's ``scoring``: None is MLPClassifier's choice
-        (accuracy for the classifier, R² for the regressor); ``'loss'`` the
-        validation loss (penalty excluded), lower being better; any other
-        string or callable a scikit-learn scorer. Only used when
-        ``early_stopping=True``.
+        HistGradientBoosting's ``scoring``: None is MLP's choice for MLP's
+        losses (accuracy for the classifier, R² for the regressor's
+        ``'squared_error'`` and ``'poisson'``) and the validation loss for
+        the losses MLP does not have (``'gaussian_nll'``, ``'quantile'``),
+        as HistGradientBoosting does; ``'loss'`` the validation loss (penalty
+        excluded), lower being better; any other string or callable a
+        scikit-learn scorer. Only used when ``early_stopping=True``.
 
     input_keep_prob : float, default=1.0
         Probability of keeping an input feature in (inverted) dropout, in

@@ -97,6 +97,14 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         ``solver='lbfgs'`` needs 0: the weighted gradient is no function's
         gradient, and a line search needs one.
 
+    calibrate_std : bool, default=True
+        For ``loss='gaussian_nll'`` (ignored by the others): whether a fit
+        with held-out data (early stopping's ``validation_fraction``, or
+        ``X_val``) calibrates the predicted standard deviation on it, one
+        factor per target fitted by maximum likelihood (sigma-scaling), kept
+        as ``std_scale_``. Without held-out data the intervals are
+        uncalibrated.
+
     Attributes
     ----------
     loss_ : float
@@ -109,11 +117,11 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         Loss at the end of each epoch (each iteration for lbfgs).
 
     validation_scores_ : list of float or None
-        Validation R^2 per epoch when ``early_stopping=True``.
+        Validation score per epoch when ``early_stopping=True`` (``scoring``;
+        R^2 or the negated validation loss by default).
 
     best_validation_score_ : float or None
-        Best validation score (``scoring``; R^2 by default) when
-        ``early_stopping=True``.
+        Best validation score (``scoring``) when ``early_stopping=True``.
 
     validation_loss_curve_ : list of float or None
         Validation loss (penalty excluded) at the end of each epoch, when
@@ -149,6 +157,13 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         the network. ``loss_`` and the validation loss are the likelihood of
         the standardised targets: add ``log(target_scale_).sum()`` for y's
         units.
+
+    std_scale_ : ndarray of shape (n_outputs,)
+        With ``loss='gaussian_nll'`` only: the calibration factor of each
+        target's predicted standard deviation, ``sqrt(mean(z**2))`` over the
+        held-out rows' standardised residuals, applied by ``predict(X,
+        return_std=True)``, :meth:`sample_y` and the ONNX ``std`` output; 1
+        when the last fit had no held-out data (or ``calibrate_std=False``).
 
     out_activation_ : str
         Output activation: ``'identity'``, or ``'exp'`` for the Poisson loss.
@@ -465,9 +480,9 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
             ``input_keep_prob < 1``. With ``'gaussian_nll'`` it is the
             total standard deviation ``sqrt(mean(sigma**2) + var(mu))`` over
             the passes, the data's noise plus the model's uncertainty;
-            without dropout, the noise ``sigma`` alone. The user guide says
-            which to choose. :meth:`sample_y` draws from the same
-            distribution.
+            without dropout, the noise ``sigma`` alone; either times the
+            calibration ``std_scale_``. The user guide says which to choose.
+            :meth:`sample_y` draws from the same distribution.
 
         Returns
         -------

@@ -125,3 +125,39 @@ def test_mixture_log_likelihood_of_one_pass_is_the_gaussians():
     )
     assert ll == np.mean(expected)
     assert rmse == np.sqrt(np.mean((y - means[:, 0]) ** 2))
+
+
+def test_calibration_benchmark_smoke_on_generated_data(tmp_path, monkeypatch, capsys):
+    bench = _load("bench_calibration")
+    monkeypatch.setattr(
+        bench,
+        "NETWORKS",
+        {"tiny": ({"max_iter": 3}, 1.0), "tiny, dropout": ({"max_iter": 3}, 0.9)},
+    )
+    _fake_uci_folder(tmp_path)
+    out = tmp_path / "calibration.json"
+    args = [str(tmp_path), "--splits", "2", "--datasets", "tiny", "--json", str(out)]
+    report = bench.main(args)
+    rows = report["datasets"]["tiny"]["rows"]
+    assert set(rows) == {
+        f"tiny{dropout}, {kind}"
+        for dropout in ("", ", dropout")
+        for kind in ("calibrated", "uncalibrated")
+    }
+    for row in rows.values():
+        assert 0 <= row["mace"] <= 1 and np.isfinite(row["ll"])
+        assert set(row["coverage"]) == {str(level) for level in bench.LEVELS}
+    written = json.loads(out.read_text())
+    assert written["meta"]["command"].startswith("python benchmarks/")
+    assert "MACE" in capsys.readouterr().out
+
+
+def test_calibration_metrics_by_hand():
+    bench = _load("bench_calibration")
+    y, mean, std = np.array([0.0, 1.0, 3.0, -2.0]), np.zeros(4), np.ones(4)
+    result = bench.metrics(y, mean, std)
+    # |z| = 0, 1, 3, 2 against the 50/80/90/95 % bounds 0.674, 1.282, 1.645, 1.960
+    assert result["coverage"] == {"0.5": 0.25, "0.8": 0.5, "0.9": 0.5, "0.95": 0.5}
+    assert result["mace"] == pytest.approx((0.25 + 0.3 + 0.4 + 0.45) / 4)
+    assert result["rmse"] == pytest.approx(np.sqrt(14 / 4))
+    assert result["ll"] == pytest.approx(-0.5 * np.log(2 * np.pi) - 14 / 8)
