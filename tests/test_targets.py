@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.datasets import make_classification
 
 from skdense import DenseNetClassifier
-from skdense._targets import Targets
+from skdense._targets import Targets, standardisation
 
 
 def test_codes_expand_to_one_hot_rows():
@@ -44,3 +44,22 @@ def test_a_fit_holds_codes_not_a_one_hot_matrix():
     _, _, targets = model._validate_input(X, y, False, True, None)
     assert targets.values.shape == (300,) and targets.values.dtype.kind == "i"
     np.testing.assert_array_equal(model.classes_[targets.values], y)
+
+
+def test_standardisation_is_weighted_and_in_float64():
+    Y = np.array([[1.0, 5.0], [3.0, 5.0], [100.0, -7.0]], dtype=np.float32)
+    weights = np.array([1.0, 3.0, 0.0])
+    mean, scale = standardisation(Y, weights)
+    assert mean.dtype == scale.dtype == np.float64
+    # Column 0: weighted rows 1 and 3 (weights 1 and 3); column 1 is constant
+    # among the rows that weigh, whatever the row of weight 0 holds.
+    np.testing.assert_allclose(mean, [2.5, 5.0])
+    np.testing.assert_allclose(scale, [np.sqrt(0.75), 1.0])
+
+
+def test_a_constant_column_gets_its_value_and_a_scale_of_one_exactly():
+    Y = np.full((200, 1), 3.7)
+    mean, scale = standardisation(Y)
+    assert mean.tolist() == [3.7] and scale.tolist() == [1.0]
+    huge = np.array([[1e20], [-1e20]], dtype=np.float32)  # squares overflow float32
+    np.testing.assert_allclose(standardisation(huge)[1], [1e20], rtol=1e-6)
