@@ -276,8 +276,45 @@ def calibration():
     )
 
 
+def threads():
+    report = _load("bench_threads")
+    rows = []
+    for state in ("quiet", "loaded"):
+        for workload in ("demo fit", "speed epoch"):
+            for setting, entry in report[state][workload].items():
+                name = "MLPClassifier" if setting == "MLP" else f"``{setting}``"
+                rows.append(
+                    [
+                        state,
+                        workload,
+                        name,
+                        f"{entry['seconds']:.3f}",
+                        f"{entry['ratio_to_first']:.2f}",
+                    ]
+                )
+    header = ["machine", "workload", "n_threads", "seconds", "/ n_threads=1"]
+    body = _table(header, rows)
+    sweep_rows = [
+        [size, f"{report['quiet']['sweep'][size]['None_over_1']:.2f}",
+         f"{report['loaded']['sweep'][size]['None_over_1']:.2f}"]
+        for size in report["quiet"]["sweep"]
+    ]  # fmt: skip
+    body += "\nOne epoch at BLAS's count over one thread, by the largest product:\n\n"
+    body += _table(["multiply-adds", "quiet", "loaded"], sweep_rows)
+    note = (
+        "Paired and interleaved: each ratio is the median over "
+        f'{report["rounds"]} rounds of that round\'s ratio. "loaded": one busy '
+        "process per core. The demo fit is ``python -m skdense``'s 256 x 256 "
+        "network on 100 points, 300 epochs; the speed epoch "
+        "``bench_speed.py``'s workload. ``'auto'`` (the default) runs one "
+        f"thread below {report['threshold']:,} multiply-adds per product."
+    )
+    return _section("BLAS threads chosen by the work", report, body, note)
+
+
 SECTIONS = [
     speed,
+    threads,
     activations,
     grid_search,
     memory,

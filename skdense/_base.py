@@ -17,7 +17,6 @@ changes what a fitted model predicts.
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import contextlib
 import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -29,12 +28,12 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from ._callbacks import CallbackSupportMixin, FitTasks
 from ._continuation import check_continues
 from ._fit_state import STATE_ATTRIBUTES, FitState, StateAttribute
 from ._inference import (
+    PREDICT_CHUNK,
     MonteCarlo,
     fitted_network,
     monte_carlo_seed,
@@ -52,6 +51,7 @@ from ._params import (
 )
 from ._penalties import make_penalty
 from ._persistence import check_version, migrated_state
+from ._threads import largest_product, thread_limit
 from ._training import (
     LoopSettings,
     TrainingSet,
@@ -156,9 +156,9 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         try:
             params = self.get_params(deep=False)
             validate_parameters(params)
-            with self._thread_limit():
-                fit = self._prepare(params, X, y, sample_weight, incremental, classes)
-                given = held_out_set(self, held_out, fit.data)
+            fit = self._prepare(params, X, y, sample_weight, incremental, classes)
+            given = held_out_set(self, held_out, fit.data)
+            with self._thread_limit(self._rows_per_batch(len(fit.data))):
                 self._solve(fit, params, given)
         except BaseException:
             self.__dict__.clear()
@@ -223,12 +223,18 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self._monte_carlo_seed = monte_carlo_seed(self.random_state)
         self._fit_state = state
 
-    def _thread_limit(self):
-        """Limit BLAS to ``n_threads`` threads for one call (None: as it is)."""
+    def _thread_limit(self, n_rows):
+        """BLAS's threads for one call whose matrix products have ``n_rows``
+        rows through the fitted layers, as ``n_threads`` says."""
         validate_parameters({"n_threads": self.n_threads})
-        if self.n_threads is None:
-            return contextlib.nullcontext()
-        return threadpool_limits(limits=self.n_threads, user_api="blas")
+        layer_sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
+        return thread_limit(self.n_threads, largest_product(n_rows, layer_sizes))
+
+    def _rows_per_batch(self, n_samples):
+        """Rows of a training batch: the whole set for lbfgs."""
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            return n_samples
+        return min(200 if self.batch_size == "auto" else self.batch_size, n_samples)
 
     def _solve(self, fit, params, given):
         """Train ``fit.theta`` in place with the solver the parameters name;
@@ -337,7 +343,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _in_row_chunks(self, X, finish, n_columns):
         """``finish(logits)`` of the fitted network for ``X`` (no dropout)."""
         X = validate_X(self, X)
-        with self._thread_limit():
+        with self._thread_limit(min(X.shape[0], PREDICT_CHUNK)):
             return predict_in_chunks(*fitted_network(self), X, finish, n_columns)
 
     def _mean_std(self, X, finish, n_columns):
@@ -345,14 +351,14 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         forward passes with dropout left on (Monte-Carlo dropout)."""
         monte_carlo = MonteCarlo.of(self, finish)
         X = validate_X(self, X)
-        with self._thread_limit():
+        with self._thread_limit(monte_carlo.rows_per_product(X.shape[0])):
             return monte_carlo.mean_std(X, n_columns)
 
     def _samples(self, X, finish, n_columns, n_samples, random_state):
         """``finish(logits)`` of each pass: shape (n_rows, n_columns, n_samples)."""
         monte_carlo = MonteCarlo.of(self, finish, n_samples, random_state)
         X = validate_X(self, X)
-        with self._thread_limit():
+        with self._thread_limit(monte_carlo.rows_per_product(X.shape[0])):
             return monte_carlo.samples(X, n_columns)
 
     def _check_solver(self):

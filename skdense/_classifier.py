@@ -152,7 +152,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         input_keep_prob=1.0,
         scoring=None,
         class_weight=None,
-        n_threads=None,
+        n_threads="auto",
         mc_samples=100,
         max_norm=None,
         warmup_iter=0,

@@ -150,12 +150,15 @@ SHARED_PARAMETERS = """\
 """
 
 RUNTIME_PARAMETERS = """\
-    n_threads : int, default=None
+    n_threads : 'auto', int or None, default='auto'
         Number of BLAS threads during ``fit``, ``partial_fit`` and the predict
-        methods; the global setting is restored afterwards. None leaves BLAS as
-        it is (all cores, or what ``threadpoolctl`` or joblib set). On a machine
-        whose other cores are busy, ``n_threads=1`` can be several times faster
-        (see ``benchmarks/bench_speed.py``); inside ``GridSearchCV(n_jobs=k)``
+        methods (Monte-Carlo passes included); the global setting is restored
+        afterwards. ``'auto'`` chooses by the work: one thread when the
+        largest matrix product of a batch (or of a prediction chunk) is too
+        small to gain from more, below ``2**24`` multiply-adds (measured by
+        ``benchmarks/bench_threads.py``), and BLAS's own count otherwise.
+        None leaves BLAS as it is (all cores, or what ``threadpoolctl`` or
+        joblib set); an int sets the count. Inside ``GridSearchCV(n_jobs=k)``
         joblib already limits each worker's BLAS threads.
 
     mc_samples : int, default=100

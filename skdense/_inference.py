@@ -161,6 +161,12 @@ class MonteCarlo:
             network, coefs, intercepts, keep_probs, input_keep, n_passes, seed, finish
         )
 
+    def rows_per_product(self, n_rows):
+        """Rows of each matrix product of the passes over ``n_rows`` rows:
+        a chunk's rows, stacked once per pass."""
+        chunk = monte_carlo_chunk_rows(self.n_passes, self.coefs)
+        return min(n_rows, chunk) * self.n_passes
+
     def check_fits_in_memory(self, n_rows, n_columns, every_pass):
         """Refuse passes whose arrays would not fit in memory; ``every_pass``
         when each pass of each row is kept (``sample_y``)."""

@@ -250,7 +250,7 @@ PARAMETER_CONSTRAINTS = {
     "input_keep_prob": _unit("right"),
     "scoring": Scoring(),
     "class_weight": ClassWeight(),
-    "n_threads": AnyOf(Options(None), Interval(Integral, 1, None)),
+    "n_threads": AnyOf(Options(None, "auto"), Interval(Integral, 1, None)),
     "mc_samples": Interval(Integral, 1, None),
     "max_norm": AnyOf(Options(None), Interval(Real, 0, None, closed="neither")),
     "loss": Options("squared_error", "poisson", "gaussian_nll", "quantile"),

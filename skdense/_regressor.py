@@ -14,6 +14,7 @@ from ._callbacks import with_callbacks
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 from ._dropout import has_dropout
 from ._inference import (
+    PREDICT_CHUNK,
     MonteCarlo,
     check_memory,
     check_sample_arguments,
@@ -226,7 +227,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         keep_prob=1.0,
         input_keep_prob=1.0,
         scoring=None,
-        n_threads=None,
+        n_threads="auto",
         mc_samples=100,
         max_norm=None,
         warmup_iter=0,
@@ -502,7 +503,10 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
             mean, std = self._mean_std(X, self._activate, self.n_outputs_)
             return self._squeeze(mean), self._squeeze(std)
         X = validate_X(self, X)
-        with self._thread_limit():
+        rows = min(X.shape[0], PREDICT_CHUNK)
+        if has_dropout(self.keep_probs_, self.input_keep_prob_):
+            rows = MonteCarlo.of(self, self._activate).rows_per_product(X.shape[0])
+        with self._thread_limit(rows):
             mean, std = self._standardised_mean_std(X)
         std *= self._std_factor(std.dtype)
         return self._squeeze(self._in_units(mean)), self._squeeze(std)

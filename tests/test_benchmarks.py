@@ -161,3 +161,26 @@ def test_calibration_metrics_by_hand():
     assert result["mace"] == pytest.approx((0.25 + 0.3 + 0.4 + 0.45) / 4)
     assert result["rmse"] == pytest.approx(np.sqrt(14 / 4))
     assert result["ll"] == pytest.approx(-0.5 * np.log(2 * np.pi) - 14 / 8)
+
+
+def test_threads_benchmark_smoke(tmp_path, monkeypatch, capsys):
+    bench = _load("bench_threads")
+    monkeypatch.setattr(bench, "SWEEP", [(10, 4, 8)])
+    X, y = np.random.default_rng(0).normal(size=(30, 4)), np.arange(30) % 2
+
+    def tiny(n_threads):
+        if n_threads == "MLP":
+            return lambda: None
+        model = bench.DenseNetClassifier((4,), max_iter=2, n_threads=n_threads)
+        return lambda: model.fit(X, y)
+
+    monkeypatch.setattr(bench, "demo_fit", tiny)
+    monkeypatch.setattr(bench, "speed_epoch", tiny)
+    out = tmp_path / "threads.json"
+    report = bench.main(["--rounds", "2", "--json", str(out)])
+    for state in ("quiet", "loaded"):
+        assert set(report[state]["demo fit"]) == {"1", "auto", "None", "MLP"}
+        assert report[state]["demo fit"]["1"]["ratio_to_first"] == 1.0
+        assert list(report[state]["sweep"]) == ["0.00032M"]
+    assert json.loads(out.read_text())["threshold"] == report["threshold"]
+    assert "loaded" in capsys.readouterr().out
