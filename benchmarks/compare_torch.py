@@ -57,6 +57,7 @@ from skdense._losses import VARIANCE_FLOOR
 from skdense._network import DenseNetwork
 from skdense._optimizers import make_optimizer
 from skdense._penalties import make_penalty
+from skdense._targets import smooth_labels
 
 RESULTS = pathlib.Path(__file__).parent / "results" / "compare_torch.json"
 
@@ -205,6 +206,42 @@ def loss_difference(torch, rng, loss, n_steps):
     return worst_gradient, worst_step
 
 
+def label_smoothing_difference(torch, rng):
+    """Worst relative differences of the loss and its gradient for a drawn
+    softmax network, ``loss_gradient`` on ``smooth_labels`` targets against
+    ``cross_entropy(..., label_smoothing=eps)`` and autograd."""
+    n_classes, eps = int(rng.integers(3, 7)), float(rng.uniform(0.01, 0.5))
+    hidden = [int(rng.integers(2, 8)) for _ in range(rng.integers(1, 3))]
+    activation = str(rng.choice(sorted(ACTIVATIONS)))
+    n_in, n_rows = int(rng.integers(2, 6)), int(rng.integers(5, 40))
+    network = DenseNetwork(
+        [n_in, *hidden, n_classes], activation, "softmax", np.float64
+    )
+    theta = network.initial_params(np.random.RandomState(int(rng.integers(1000))))
+    X, labels = rng.normal(size=(n_rows, n_in)), rng.integers(0, n_classes, n_rows)
+    weights = rng.uniform(0.1, 2.0, n_rows)
+    Y = smooth_labels(np.eye(n_classes)[labels], eps, "softmax")
+    grad = np.empty_like(theta)
+    loss = network.loss_gradient(theta, X, Y, weights, make_penalty(None, 0, 0.5), grad)
+    coefs, intercepts = network.unpack(theta)
+    tensors = [torch.tensor(a.copy(), requires_grad=True) for a in coefs + intercepts]
+    values = torch.tensor(X)
+    for layer in range(network.n_layers):
+        values = values @ tensors[layer] + tensors[network.n_layers + layer]
+        if layer < network.n_layers - 1:
+            values = _torch_activation(torch, activation)(values)
+    per_row = torch.nn.functional.cross_entropy(
+        values, torch.tensor(labels), label_smoothing=eps, reduction="none"
+    )
+    weights = torch.tensor(weights)
+    expected = (per_row * weights).sum() / weights.sum()
+    expected.backward()
+    expected_grad = np.concatenate([t.grad.numpy().ravel() for t in tensors])
+    return abs(loss - expected.item()) / abs(expected.item()), _relative_to_largest(
+        grad, expected_grad
+    )
+
+
 def _relative_to_largest(ours, expected):
     return float(np.abs(ours - expected).max() / np.abs(expected).max())
 
@@ -247,6 +284,8 @@ def _torch_activation(torch, name):
         "gelu": functional.gelu,
         "silu": functional.silu,
         "softplus": functional.softplus,
+        "selu": functional.selu,
+        "mish": functional.mish,
     }[name]
 
 
@@ -321,6 +360,12 @@ def main(argv=None):
             "worst_gradient_difference": max(pair[0] for pair in pairs),
             "worst_parameter_difference": max(pair[1] for pair in pairs),
         }
+    smoothing = [label_smoothing_difference(torch, rng) for _ in range(args.configs)]
+    losses["label_smoothing"] = {
+        "configurations": args.configs,
+        "worst_loss_difference": max(pair[0] for pair in smoothing),
+        "worst_gradient_difference": max(pair[1] for pair in smoothing),
+    }
     result = {
         "losses": losses,
         "activations": {"draws": args.draws + 13, **activations},
@@ -346,6 +391,13 @@ def main(argv=None):
         f"epoch, worst relative difference {worst_schedule:.2e}"
     )
     for loss, worst_pair in losses.items():
+        if loss == "label_smoothing":
+            print(
+                f"label smoothing: {args.configs} softmax networks, worst loss "
+                f"difference {worst_pair['worst_loss_difference']:.2e}, gradient "
+                f"{worst_pair['worst_gradient_difference']:.2e}"
+            )
+            continue
         print(
             f"{loss}: {args.configs} networks x {args.steps} Adam steps, worst "
             f"gradient difference {worst_pair['worst_gradient_difference']:.2e}, "

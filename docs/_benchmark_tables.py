@@ -192,6 +192,14 @@ def pytorch_agreement():
         f"{pinball['worst_gradient_difference']:.1e} and "
         f"{pinball['worst_parameter_difference']:.1e} (pinball)."
     )
+    smoothing = report["losses"].get("label_smoothing")
+    if smoothing:
+        note += (
+            " Label smoothing against ``cross_entropy(label_smoothing=...)``, "
+            f"{smoothing['configurations']} drawn softmax networks: the loss "
+            f"within {smoothing['worst_loss_difference']:.1e}, the gradient "
+            f"{smoothing['worst_gradient_difference']:.1e}."
+        )
     return _section("Agreement with PyTorch", report, body, note)
 
 

@@ -22,6 +22,9 @@ from scipy.special import erf, expit
 
 LEAKY_RELU_SLOPE = 0.01  # torch.nn.functional.leaky_relu's default
 SOFTPLUS_THRESHOLD = 20.0  # torch: above it, softplus(z) is z
+# SELU's constants (Klambauer et al. 2017), torch.nn.functional.selu's.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
 # Python floats, not NumPy scalars: a NumPy float64 scalar would promote a
 # float32 array to float64 (NEP 50), and float32 trains in float32 throughout.
 _SQRT_HALF = math.sqrt(0.5)
@@ -113,6 +116,50 @@ def _elu_with_slope(Z, slope):
     _elu(Z)
 
 
+def _selu(Z):
+    # torch: scale * z above 0, expm1(z) * (alpha * scale) below.
+    below = np.expm1(np.minimum(Z, 0))
+    below *= SELU_ALPHA * SELU_SCALE
+    np.maximum(Z, 0, out=Z)
+    Z *= SELU_SCALE
+    Z += below
+
+
+def _selu_with_slope(Z, slope):
+    np.minimum(Z, 0, out=slope)
+    np.exp(slope, out=slope)
+    slope *= SELU_ALPHA * SELU_SCALE
+    np.copyto(slope, SELU_SCALE, where=Z > 0)
+    _selu(Z)
+
+
+def _tanh_softplus(Z):
+    """``tanh(log1p(exp(Z)))``, as torch's mish computes it (an overflowing
+    ``exp`` gives inf, whose tanh is 1)."""
+    with np.errstate(over="ignore"):
+        value = np.exp(Z)
+    np.log1p(value, out=value)
+    return np.tanh(value, out=value)
+
+
+def _mish(Z):
+    Z *= _tanh_softplus(Z)
+
+
+def _mish_with_slope(Z, slope):
+    # torch: t + z * sigmoid(z) * (1 - t * t), with t = tanh(softplus(z)).
+    tanh_softplus = _tanh_softplus(Z)
+    sigmoid = _exp_of_minus(Z)
+    sigmoid += 1
+    np.reciprocal(sigmoid, out=sigmoid)
+    np.multiply(Z, sigmoid, out=slope)
+    np.multiply(tanh_softplus, tanh_softplus, out=sigmoid)
+    np.subtract(1, sigmoid, out=sigmoid)
+    slope *= sigmoid
+    slope += tanh_softplus
+    Z *= tanh_softplus
+
+
 def _gelu_cdf(Z):
     cdf = erf(Z * _SQRT_HALF)
     cdf += 1
@@ -181,6 +228,8 @@ ACTIVATIONS = {
     "gelu": Activation(_gelu, apply_with_slope=_gelu_with_slope),
     "silu": Activation(_silu, apply_with_slope=_silu_with_slope),
     "softplus": Activation(_softplus, apply_with_slope=_softplus_with_slope),
+    "selu": Activation(_selu, apply_with_slope=_selu_with_slope),
+    "mish": Activation(_mish, apply_with_slope=_mish_with_slope),
 }
 
 #: The activations scikit-learn's MLP knows.

@@ -51,6 +51,7 @@ from ._params import (
 )
 from ._penalties import make_penalty
 from ._persistence import check_version, migrated_state
+from ._targets import smooth_labels
 from ._threads import largest_product, thread_limit
 from ._training import (
     LoopSettings,
@@ -127,6 +128,15 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _stratify(self, y, targets):
         """Labels to stratify the validation split by, or None."""
         return None
+
+    def _label_smoothing(self):
+        """The label smoothing of the training targets (classifier only)."""
+        return 0.0
+
+    def _smoothed(self, Y, network):
+        """The full-batch targets ``Y``, label-smoothed if the model asks."""
+        smoothing = self._label_smoothing()
+        return smooth_labels(Y, smoothing, network.output) if smoothing else Y
 
     def _calibrate(self, validation):
         """Fit what the trained network calibrates on the held-out
@@ -269,7 +279,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                     network,
                     fit.theta,
                     data.X,
-                    data.targets.dense(network.dtype),
+                    self._smoothed(data.targets.dense(network.dtype), network),
                     data.sample_weight,
                     make_penalty(self.penalty, self.alpha, self.l1_ratio),
                     LbfgsSettings.of(params),
@@ -323,6 +333,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self._score,
             self.input_keep_prob_,
             self.max_norm,
+            self._label_smoothing(),
         )
         solver = self._engine.solver
         if solver.dropout is not None:

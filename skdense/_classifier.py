@@ -46,6 +46,15 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         uses ``n_samples / (n_classes * np.bincount(y))``. Not for multilabel
         targets; ``'balanced'`` is not available in ``partial_fit``.
 
+    label_smoothing : float, default=0.0
+        Label smoothing of the training targets, in [0, 1): each one-hot
+        target becomes ``(1 - label_smoothing) * y + label_smoothing / K``,
+        ``K`` the number of classes (2 for each logistic output, binary and
+        multilabel), as ``torch.nn.CrossEntropyLoss(label_smoothing=...)``
+        does. It changes what training fits, never the validation loss nor
+        the score that early stopping watches; 0 trains on the labels as they
+        are. RealMLP (Holzmüller et al., 2024) uses 0.1.
+
 {RUNTIME_PARAMETERS}
     Attributes
     ----------
@@ -156,6 +165,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         mc_samples=100,
         max_norm=None,
         warmup_iter=0,
+        label_smoothing=0.0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -190,6 +200,7 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         self.max_norm = max_norm
         self.warmup_iter = warmup_iter
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     # ----------------------------------------------------------- targets
 
@@ -261,6 +272,9 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
                 f"y has labels {unknown!r} that are not among the classes "
                 f"{self.classes_!r} of the earlier calls."
             )
+
+    def _label_smoothing(self):
+        return self.label_smoothing
 
     def _output_activation(self):
         return (

@@ -22,7 +22,12 @@ from numpy.polynomial import chebyshev
 from scipy.special import erf
 from skl2onnx.proto import onnx_proto
 
-from ._activations import LEAKY_RELU_SLOPE, SOFTPLUS_THRESHOLD
+from ._activations import (
+    LEAKY_RELU_SLOPE,
+    SELU_ALPHA,
+    SELU_SCALE,
+    SOFTPLUS_THRESHOLD,
+)
 from ._losses import VARIANCE_FLOOR
 
 _ERF_PIECES = 6  # unit-wide pieces of [0, 6]
@@ -30,6 +35,7 @@ _ERF_PIECES = 6  # unit-wide pieces of [0, 6]
 # 1.24, SciPy 1.11); no better above 16, where the sum's rounding dominates.
 _ERF_DEGREE = 16
 _GELU_OPSET = 20
+_MISH_OPSET = 18
 
 
 class Graph:
@@ -81,10 +87,11 @@ def _float_or_decomposed(op_type, decomposition, **attributes):
     return add
 
 
-def _positive_or(graph, values, negative, output):
-    """``values`` where positive, else ``negative``, PyTorch's ``z > 0`` test."""
-    positive = graph.node("Greater", [values, graph.constant(0.0)])
-    graph.node("Where", [positive, values, negative], output)
+def _positive_or(graph, values, negative, output, positive=None):
+    """``positive`` (``values`` by default) where ``values`` is positive, else
+    ``negative``: PyTorch's ``z > 0`` test."""
+    above = graph.node("Greater", [values, graph.constant(0.0)])
+    graph.node("Where", [above, positive or values, negative], output)
 
 
 def _leaky_relu_decomposed(graph, values, output):
@@ -101,6 +108,26 @@ def _softplus_decomposed(graph, values, output):
     capped = graph.node("Min", [values, graph.constant(SOFTPLUS_THRESHOLD)])
     exp = graph.node("Exp", [capped])
     graph.node("Log", [graph.node("Add", [exp, graph.constant(1.0)])], output)
+
+
+def _selu_decomposed(graph, values, output):
+    # torch: scale * z above 0, (exp(z) - 1) * (alpha * scale) below.
+    shifted = graph.node("Sub", [graph.node("Exp", [values]), graph.constant(1.0)])
+    below = graph.node("Mul", [shifted, graph.constant(SELU_ALPHA * SELU_SCALE)])
+    above = graph.node("Mul", [values, graph.constant(SELU_SCALE)])
+    _positive_or(graph, values, below, output, positive=above)
+
+
+def _mish(graph, values, output):
+    """``z * tanh(softplus(z))``: the opset's Mish for floats from opset 18,
+    spelled out otherwise (onnxruntime has no double Mish)."""
+    double = graph.proto_dtype == onnx_proto.TensorProto.DOUBLE
+    if not double and graph.container.target_opset >= _MISH_OPSET:
+        graph.node("Mish", [values], output)
+        return
+    softplus = graph.scope.get_unique_variable_name("softplus")
+    _softplus(graph, values, softplus)
+    graph.node("Mul", [values, graph.node("Tanh", [softplus])], output)
 
 
 def _silu(graph, values, output):
@@ -221,6 +248,10 @@ ONNX_ACTIVATIONS = {
     "gelu": _gelu,
     "silu": _silu,
     "softplus": _softplus,
+    "selu": _float_or_decomposed(
+        "Selu", _selu_decomposed, alpha=SELU_ALPHA, gamma=SELU_SCALE
+    ),
+    "mish": _mish,
     "softmax": _operator("Softmax"),
     "exp": _operator("Exp"),
     "quantile": _operator("Identity"),

@@ -257,6 +257,7 @@ PARAMETER_CONSTRAINTS = {
     "quantile": AnyOf(Options(None), Interval(Real, 0, 1, closed="neither")),
     "variance_power": Interval(Real, 0, 1),
     "calibrate_std": Boolean(),
+    "label_smoothing": Interval(Real, 0, 1, closed="left"),
 }
 
 

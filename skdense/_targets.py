@@ -60,6 +60,18 @@ class Targets:
         return Targets(self.values[rows], self.n_outputs)
 
 
+def smooth_labels(Y, smoothing, output):
+    """Label smoothing in place: ``Y * (1 - smoothing) + smoothing / K``, with
+    ``K`` the classes of each target: every column of a softmax, two for each
+    logistic unit (binary and multilabel). The smoothed softmax targets still
+    sum to 1, so the log loss of the logits keeps its form; this is the
+    target of ``torch.nn.CrossEntropyLoss(label_smoothing=smoothing)``."""
+    n_classes = Y.shape[1] if output == "softmax" else 2
+    Y *= 1 - smoothing
+    Y += smoothing / n_classes
+    return Y
+
+
 def class_sample_weights(class_weight, classes, targets, sample_weight, incremental):
     """Per-sample weights: ``class_weight`` of each sample's class, times its
     ``sample_weight`` (None: 1).

@@ -40,6 +40,7 @@ from ._constraints import make_constraint
 from ._dropout import RowKeyedDropout, has_dropout, row_keys
 from ._params import SettingsOfParameters
 from ._penalties import make_penalty
+from ._targets import smooth_labels
 
 
 @dataclass
@@ -144,14 +145,20 @@ class BatchLoop:
     dropout : RowKeyedDropout or None
     constraint : MaxNorm or None
         Projects the hidden layers' weights after every step.
+    label_smoothing : float, default=0.0
+        Smooths the classification targets of every batch (never those of a
+        validation set).
     """
 
-    def __init__(self, network, penalty, optimizer, dropout, constraint=None):
+    def __init__(
+        self, network, penalty, optimizer, dropout, constraint=None, label_smoothing=0.0
+    ):
         self.network = network
         self.penalty = penalty
         self.optimizer = optimizer
         self.dropout = dropout
         self.constraint = constraint
+        self.label_smoothing = label_smoothing
         self.grad = np.empty(network.n_params, dtype=network.dtype)
         self._buffers = Buffers()
 
@@ -203,6 +210,8 @@ class BatchLoop:
             "Y", X.shape[0], data.targets.n_outputs, dtype=self.network.dtype
         )
         data.targets.take(rows, Y)
+        if self.label_smoothing:
+            smooth_labels(Y, self.label_smoothing, self.network.output)
         masks = None
         if self.dropout is not None:
             keys = data.keys[rows]
@@ -251,13 +260,25 @@ class StochasticSolver:
         :class:`ValidationSet` whose loss (penalty excluded) is ``loss``.
     constraint : MaxNorm or None
         Projects the hidden layers' weights after every step.
+    label_smoothing : float, default=0.0
+        Smooths the classification targets of the training batches.
     """
 
-    def __init__(self, network, penalty, dropout, scorer=None, constraint=None):
+    def __init__(
+        self,
+        network,
+        penalty,
+        dropout,
+        scorer=None,
+        constraint=None,
+        label_smoothing=0.0,
+    ):
         self.network = network
         self.dropout = dropout
         self.scorer = scorer
-        self.batches = BatchLoop(network, penalty, None, dropout, constraint)
+        self.batches = BatchLoop(
+            network, penalty, None, dropout, constraint, label_smoothing
+        )
 
     def run(
         self,
@@ -392,7 +413,14 @@ class Engine:
 
 
 def reuse_or_build_solver(
-    engine, network, penalty, keep_probs, scorer, input_keep=1.0, max_norm=None
+    engine,
+    network,
+    penalty,
+    keep_probs,
+    scorer,
+    input_keep=1.0,
+    max_norm=None,
+    label_smoothing=0.0,
 ):
     """``engine`` if its solver fits this call, else an :class:`Engine` anew.
 
@@ -410,6 +438,7 @@ def reuse_or_build_solver(
         *keep_probs,
         input_keep,
         max_norm,
+        label_smoothing,
     )
     if engine is not None and engine.key == key:
         engine.solver.scorer = scorer
@@ -419,6 +448,11 @@ def reuse_or_build_solver(
         sizes = network.layer_sizes
         dropout = RowKeyedDropout(keep_probs, sizes[1:-1], 0, input_keep, sizes[0])
     solver = StochasticSolver(
-        network, make_penalty(*penalty), dropout, scorer, make_constraint(max_norm)
+        network,
+        make_penalty(*penalty),
+        dropout,
+        scorer,
+        make_constraint(max_norm),
+        label_smoothing,
     )
     return Engine(key, solver)

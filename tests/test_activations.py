@@ -24,6 +24,11 @@ REFERENCE = {
     "gelu": lambda z: z * (1 + _erf(z / math.sqrt(2))) / 2,
     "silu": lambda z: z / (1 + np.exp(-z)),
     "softplus": lambda z: np.where(z > 20, z, np.log1p(np.exp(np.minimum(z, 20)))),
+    "selu": lambda z: (
+        1.0507009873554805
+        * np.where(z > 0, z, 1.6732632423543772 * np.expm1(np.minimum(z, 0)))
+    ),
+    "mish": lambda z: z * np.tanh(np.logaddexp(0, z)),
 }
 
 

@@ -345,3 +345,73 @@ def test_sample_y_draws_probabilities_per_class():
     assert binary.sample_y(X[:4], n_samples=6).shape == (4, 2, 6)
     with pytest.raises(ValueError, match="needs a model trained with dropout"):
         _small().fit(*_data(2)).sample_y(X[:4])
+
+
+def _smoothing_problem(kind):
+    from sklearn.datasets import make_multilabel_classification
+
+    if kind == "multilabel":
+        return make_multilabel_classification(n_samples=60, n_classes=3, random_state=0)
+    n_classes = 2 if kind == "binary" else 3
+    return make_classification(
+        n_samples=60, n_features=5, n_informative=3, n_classes=n_classes, random_state=0
+    )
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
+def test_label_smoothing_trains_on_the_smoothed_targets(kind, solver):
+    from skdense._inference import fitted_network
+    from skdense._penalties import make_penalty
+    from skdense._targets import smooth_labels
+
+    X, y = _smoothing_problem(kind)
+    params = dict(hidden_layer_sizes=(6,), solver=solver, random_state=0, max_iter=1)
+    if solver == "sgd":
+        params.update(batch_size=60, momentum=0.0, shuffle=False)
+    model = DenseNetClassifier(label_smoothing=0.1, **params).fit(X, y)
+    network = fitted_network(model)[0]
+    initial = network.initial_params(np.random.RandomState(0))  # the fit's start
+    Y = model._targets(y).dense(np.float64)
+    Y = smooth_labels(Y, 0.1, model.out_activation_)
+    grad = np.empty_like(initial)
+    penalty = make_penalty("l2", 1e-4, 0.5)
+    if solver == "sgd":  # one full-batch step from the start
+        network.loss_gradient(initial, X, Y, None, penalty, grad)
+        expected = initial - 0.001 * grad
+        trained = network.pack(model.coefs_, model.intercepts_)
+        np.testing.assert_allclose(trained, expected, rtol=1e-10, atol=1e-12)
+    else:  # lbfgs reports the smoothed objective of the weights it keeps
+        trained = network.pack(model.coefs_, model.intercepts_)
+        loss = network.loss_gradient(trained, X, Y, None, penalty, grad)
+        assert model.loss_ == pytest.approx(loss, rel=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass"])
+def test_label_smoothing_never_smooths_the_validation_loss(kind):
+    from sklearn.metrics import log_loss
+
+    X, y = _smoothing_problem(kind)
+    model = DenseNetClassifier(
+        (6,),
+        label_smoothing=0.2,
+        early_stopping=True,
+        scoring="loss",
+        max_iter=20,
+        random_state=0,
+    ).fit(X[:40], y[:40], X_val=X[40:], y_val=y[40:])
+    proba = model.predict_proba(X[40:])
+    assert model.best_validation_score_ == pytest.approx(
+        -log_loss(y[40:], proba, labels=model.classes_), rel=1e-9
+    )
+
+
+def test_no_label_smoothing_is_the_default_model_exactly():
+    X, y = _smoothing_problem("multiclass")
+    plain = DenseNetClassifier((6,), max_iter=5, random_state=0).fit(X, y)
+    zero = DenseNetClassifier((6,), max_iter=5, random_state=0, label_smoothing=0.0)
+    zero.fit(X, y)
+    for ours, theirs in zip(zero.coefs_, plain.coefs_):
+        np.testing.assert_array_equal(ours, theirs)
+    smoothed = DenseNetClassifier((6,), max_iter=5, random_state=0, label_smoothing=0.1)
+    assert not np.array_equal(smoothed.fit(X, y).coefs_[0], plain.coefs_[0])

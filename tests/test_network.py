@@ -372,3 +372,23 @@ def test_beta_nll_gradient_is_that_of_the_nll_weighted_by_frozen_variances(
     network.loss_gradient(theta, X, Y, sample_weight, pen, grad, masks)
     expected = _numerical_gradient(frozen_objective, theta)
     assert np.linalg.norm(grad - expected) / np.linalg.norm(expected) < 1e-6
+
+
+@pytest.mark.parametrize("output", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("activation", ["relu", "selu", "mish"])
+def test_gradient_with_label_smoothed_targets_matches_finite_differences(
+    output, activation
+):
+    from skdense._targets import smooth_labels
+
+    network, theta, X, Y, _ = _problem(activation, output)
+    Y = smooth_labels(Y, 0.1, network.output)
+    pen = make_penalty("l2", alpha=0.3, l1_ratio=0.4)
+    grad = np.empty_like(theta)
+
+    def objective(params):
+        return network.loss_gradient(params, X, Y, None, pen, grad)
+
+    expected = _numerical_gradient(objective, theta)
+    objective(theta)
+    assert np.linalg.norm(grad - expected) / np.linalg.norm(expected) < 1e-6

@@ -185,12 +185,15 @@ def test_the_export_uses_the_activation_the_model_was_trained_with(estimator):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("opset", [18, 20])
-@pytest.mark.parametrize("activation", ["gelu", "softplus", "elu", "leaky_relu"])
+@pytest.mark.parametrize(
+    "activation", ["gelu", "softplus", "elu", "leaky_relu", "selu", "mish"]
+)
 def test_activations_without_a_kernel_are_spelled_out_at_every_opset(
     activation, opset, dtype
 ):
-    # onnxruntime has Gelu (opset 20) and Erf for floats only, and no double
-    # LeakyRelu, Elu or Softplus at opset 21 on: those graphs decompose them.
+    # onnxruntime has Gelu (opset 20), Mish (opset 18) and Erf for floats only,
+    # and no double LeakyRelu, Elu, Selu or Softplus at opset 21 on: those
+    # graphs decompose them.
     X, y = make_regression(n_samples=200, n_features=4, random_state=1)
     X = (X * 4).astype(dtype)  # pre-activations beyond softplus's threshold
     model = _fit(
@@ -202,11 +205,15 @@ def test_activations_without_a_kernel_are_spelled_out_at_every_opset(
     )
     onx = to_onnx(model, X[:1], target_opset=opset)
     operators = {node.op_type for node in onx.graph.node}
-    native = {"gelu": "Gelu", "softplus": "Softplus", "elu": "Elu"}.get(
-        activation, "LeakyRelu"
-    )
-    gelu_native = activation != "gelu" or opset >= 20
-    assert (native in operators) == (dtype == np.float32 and gelu_native)
+    native = {
+        "gelu": "Gelu",
+        "softplus": "Softplus",
+        "elu": "Elu",
+        "selu": "Selu",
+        "mish": "Mish",
+    }.get(activation, "LeakyRelu")
+    opset_has_it = opset >= {"gelu": 20, "mish": 18}.get(activation, 0)
+    assert (native in operators) == (dtype == np.float32 and opset_has_it)
     session = ort.InferenceSession(
         onx.SerializeToString(), providers=["CPUExecutionProvider"]
     )

@@ -16,7 +16,7 @@ BAD_PARAMETERS = [
     ("hidden_layer_sizes", (10, 2.5), "positive int"),
     ("hidden_layer_sizes", "10", "positive int"),
     ("activation", "softmax", "one of 'identity'"),
-    ("activation", "swish", "'silu', 'softplus', or a list of them"),
+    ("activation", "swish", "'selu', 'mish', or a list of them"),
     ("activation", ["relu", "GELU"], r"got 'GELU' in \['relu', 'GELU'\]"),
     ("activation", [], "activation must be one of"),
     ("activation", None, "activation must be one of"),
@@ -74,6 +74,8 @@ BAD_PARAMETERS = [
     ("max_norm", "3", "max_norm"),
     ("warmup_iter", -1, r"warmup_iter must be an int in \[0, inf\)"),
     ("warmup_iter", 2.5, "warmup_iter"),
+    ("label_smoothing", 1.0, r"label_smoothing must be a float in \[0, 1\)"),
+    ("label_smoothing", -0.1, "label_smoothing"),
 ]
 
 
@@ -174,4 +176,4 @@ def test_bad_regressor_loss_parameters(name, value, message):
 
 def test_every_regressor_parameter_is_constrained():
     params = set(DenseNetRegressor().get_params())
-    assert params == set(PARAMETER_CONSTRAINTS) - {"class_weight"}
+    assert params == set(PARAMETER_CONSTRAINTS) - {"class_weight", "label_smoothing"}

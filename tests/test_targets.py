@@ -63,3 +63,14 @@ def test_a_constant_column_gets_its_value_and_a_scale_of_one_exactly():
     assert mean.tolist() == [3.7] and scale.tolist() == [1.0]
     huge = np.array([[1e20], [-1e20]], dtype=np.float32)  # squares overflow float32
     np.testing.assert_allclose(standardisation(huge)[1], [1e20], rtol=1e-6)
+
+
+def test_label_smoothing_of_softmax_and_logistic_targets():
+    from skdense._targets import smooth_labels
+
+    one_hot = np.eye(4)[[0, 3]]
+    smoothed = smooth_labels(one_hot.copy(), 0.2, "softmax")
+    np.testing.assert_allclose(smoothed[0], [0.85, 0.05, 0.05, 0.05])
+    np.testing.assert_allclose(smoothed.sum(axis=1), 1.0)
+    binary = smooth_labels(np.array([[1.0], [0.0]]), 0.2, "logistic")
+    np.testing.assert_allclose(binary[:, 0], [0.9, 0.1])
