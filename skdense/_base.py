@@ -56,6 +56,7 @@ from ._threads import largest_product, thread_limit
 from ._training import (
     LoopSettings,
     TrainingSet,
+    batch_rows,
     held_out_split,
     reuse_or_build_solver,
 )
@@ -244,7 +245,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """Rows of a training batch: the whole set for lbfgs."""
         if self.solver not in _STOCHASTIC_SOLVERS:
             return n_samples
-        return min(200 if self.batch_size == "auto" else self.batch_size, n_samples)
+        return batch_rows(self.batch_size, n_samples)
 
     def _solve(self, fit, params, given):
         """Train ``fit.theta`` in place with the solver the parameters name;

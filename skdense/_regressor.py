@@ -41,9 +41,11 @@ _SCORED_BY_LOSS = ("gaussian_nll", "quantile")
 def _check_squares_fit(Y, loss):
     """Refuse targets whose squared error overflows the training dtype: no
     step could be taken, and the fit would end with no epoch trained."""
+    if loss != "squared_error":
+        return
     limit = np.sqrt(np.finfo(Y.dtype).max)
     largest = np.abs(Y).max(initial=0.0)
-    if loss == "squared_error" and largest > limit:
+    if largest > limit:
         raise ValueError(
             f"y: targets as large as {largest:.3g} overflow the squared error in "
             f"{Y.dtype} (above {limit:.3g}, the square root of its largest number): "

@@ -383,16 +383,19 @@ class StochasticSolver:
         return False
 
 
+def batch_rows(batch_size, n_samples):
+    """Rows of a batch: ``batch_size`` ('auto': 200, as MLP), at most all."""
+    return min(200 if batch_size == "auto" else int(batch_size), n_samples)
+
+
 def _batch_size(batch_size, n_samples):
-    if batch_size == "auto":
-        return min(200, n_samples)
-    if batch_size > n_samples:
+    if batch_size != "auto" and batch_size > n_samples:
         warnings.warn(
             f"batch_size={batch_size} is larger than the {n_samples} training "
             "samples: it is clipped to the number of samples.",
             UserWarning,
         )
-    return int(np.clip(batch_size, 1, n_samples))
+    return batch_rows(batch_size, n_samples)
 
 
 def _print_progress(state, settings, seconds):
