@@ -109,10 +109,33 @@ def test_a_continued_fit_keeps_the_hidden_layers(
     unchanged_by(model, _continue(model, how, X, target, **extra), match=message)
 
 
+def test_the_message_names_the_call_every_change_and_the_way_out(unchanged_by):
+    model = _regressor(hidden_layer_sizes=(5, 4)).fit(X, y)
+    model.set_params(hidden_layer_sizes=(5, 3), activation="tanh")
+    unchanged_by(
+        model,
+        _continue(model, "warm_start", X, y[:, 0]),
+        match=r"^Cannot continue training \(warm_start=True or partial_fit\): "
+        r"hidden_layer_sizes gives hidden layers of \[5, 3\] units, the model's "
+        r"have \[5, 4\]; y has 1 target\(s\) or label\(s\), the model was "
+        r"trained on 3; activation='tanh', the model was trained with "
+        r"activation='relu'\. What shapes the network changes only in a fresh fit: "
+        r"call fit with warm_start=False\.$",
+    )
+
+
+def test_weights_set_by_hand_continue_whatever_their_activation():
+    # scikit-learn's own MLP tests set coefs_ and friends on a bare model.
+    model = _regressor(hidden_layer_sizes=(5,), activation="tanh").fit(X, y)
+    del model.__dict__["hidden_activation_"]
+    model.partial_fit(X, y)
+    assert model.hidden_activation_ == "tanh"
+
+
 @pytest.mark.parametrize("estimator", [DenseNetClassifier, DenseNetRegressor])
 def test_the_same_shape_continues_and_a_fresh_fit_may_change_anything(estimator):
     target = labels if estimator is DenseNetClassifier else y[:, 0]
-    model = estimator(hidden_layer_sizes=(5,), activation=["relu"], max_iter=3)
+    model = estimator(hidden_layer_sizes=(5, 4), activation=["relu"], max_iter=3)
     model.fit(X, target)
     model.set_params(activation="relu", warm_start=True, alpha=0.1).fit(X, target)
     model.partial_fit(X, target)

@@ -74,3 +74,8 @@ def test_label_smoothing_of_softmax_and_logistic_targets():
     np.testing.assert_allclose(smoothed.sum(axis=1), 1.0)
     binary = smooth_labels(np.array([[1.0], [0.0]]), 0.2, "logistic")
     np.testing.assert_allclose(binary[:, 0], [0.9, 0.1])
+
+
+def test_one_row_is_its_own_mean_with_a_scale_of_one():
+    mean, scale = standardisation(np.array([[2.5, -1.0]]))
+    assert mean.tolist() == [2.5, -1.0] and scale.tolist() == [1.0, 1.0]

@@ -40,9 +40,15 @@ def test_largest_product_counts_multiply_adds():
     ],
 )
 def test_thread_limit(n_threads, work, expected, two_blas_threads):
+    others = _other_threads()
     with thread_limit(n_threads, work):
         assert set(_blas_threads()) == {expected}
+        assert _other_threads() == others  # OpenMP's pools are left alone
     assert _blas_threads() == two_blas_threads
+
+
+def _other_threads():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] != "blas"]
 
 
 def _threads_in_products(monkeypatch):
