@@ -4,10 +4,17 @@ Run ``python benchmarks/bench_speed.py`` (``--quick`` for a smoke run on tiny
 sizes). PyTorch is optional: install it by hand with ``pip install
 torch==2.13.0`` (the CPU build); without it the PyTorch columns are skipped.
 
-Every library runs on the same number of threads, interleaved, and the median
-of the repeats is reported. ``--activations`` measures only the cost per epoch
-of every hidden activation against relu, on the same workload (float32).
-The JSON written with ``--json`` holds every number printed, for comparing
+Every library runs on the same number of threads, at one thread and at the
+machine's count, interleaved: each round times every library once, in turn,
+and every ratio is the median over the rounds (at least 5) of that round's
+ratio, so that a slow spell of this shared machine hits both sides. The
+floor is the time of an epoch's eight matrix products alone (forward, weight
+gradients, and the input gradients of every layer but the first, batch by
+batch, into preallocated arrays); each library's share of it is floor /
+epoch time, also per round. The report records the kernels (NumPy's) and
+the thread policy. ``--activations`` measures only the cost per epoch of
+every hidden activation against relu, on the same workload (float32). The
+JSON written with ``--json`` holds every number printed, for comparing
 commits.
 """
 
@@ -17,6 +24,7 @@ commits.
 import argparse
 import itertools
 import multiprocessing
+import os
 import platform
 import statistics
 import sys
@@ -41,6 +49,13 @@ except ImportError:  # PyTorch is a comparison only, never a dependency.
 
 HIDDEN = (256, 128)
 BATCH = 200
+MIN_ROUNDS = 5
+#: How the threads are set, recorded with the results.
+THREAD_POLICY = (
+    "every library at the column's thread count: threadpoolctl's "
+    "threadpool_limits for NumPy's BLAS (skdense with n_threads=None, so that "
+    "the limit rules), torch.set_num_threads for PyTorch"
+)
 
 
 def flops_per_epoch(n_samples, layer_sizes):
@@ -67,6 +82,30 @@ def _timed(function):
     return time.perf_counter() - start
 
 
+def matmul_floor(n_samples, n_features, dtype, n_threads):
+    """Seconds of one epoch's eight matrix products alone, batch by batch."""
+    sizes = [n_features, *HIDDEN, 10]
+    rng = np.random.default_rng(0)
+    weights = [rng.random((a, b)).astype(dtype) for a, b in itertools.pairwise(sizes)]
+    inputs = [rng.random((BATCH, a)).astype(dtype) for a in sizes[:-1]]
+    deltas = [rng.random((BATCH, b)).astype(dtype) for b in sizes[1:]]
+    outputs = [np.empty((BATCH, b), dtype) for b in sizes[1:]]
+    grads = [np.empty_like(w) for w in weights]
+    back = [np.empty((BATCH, a), dtype) for a in sizes[:-1]]
+
+    def epoch():
+        for _ in range(n_samples // BATCH):
+            for layer, weight in enumerate(weights):
+                np.matmul(inputs[layer], weight, out=outputs[layer])
+                np.matmul(inputs[layer].T, deltas[layer], out=grads[layer])
+                if layer:
+                    np.matmul(deltas[layer], weight.T, out=back[layer])
+
+    with threadpool_limits(n_threads):
+        epoch()  # warm-up
+        return _timed(epoch)
+
+
 def _skdense(X, y, epochs, keep_prob, n_threads, input_keep_prob=1.0, **params):
     model = DenseNetClassifier(
         HIDDEN,
@@ -76,6 +115,7 @@ def _skdense(X, y, epochs, keep_prob, n_threads, input_keep_prob=1.0, **params):
         keep_prob=keep_prob,
         input_keep_prob=input_keep_prob,
         random_state=0,
+        n_threads=None,
         **params,
     )
     with threadpool_limits(n_threads):
@@ -150,7 +190,7 @@ def _thread_scan(X, y, epochs, repeats, busy):
                     burner = multiprocessing.Process(target=_burn, args=(600,))
                     burner.start()
                 model = DenseNetClassifier(
-                    hidden, max_iter=epochs, tol=0, random_state=0
+                    hidden, max_iter=epochs, tol=0, random_state=0, n_threads=None
                 )
                 with threadpool_limits(n_threads):
                     times.append(_timed(lambda m=model, a=Xs: m.fit(a, y)) / epochs)
@@ -190,15 +230,24 @@ def activation_costs(n_samples, epochs, repeats, n_threads):
     }
 
 
-def run(n_samples, epochs, repeats, n_threads, quick):
-    X64, y = make_classification(
-        n_samples=n_samples,
-        n_features=784,
-        n_informative=50,
-        n_classes=10,
-        random_state=0,
-    )
-    X32 = X64.astype(np.float32)
+#: (ratio, numerator, denominator, target): every ratio of the report.
+RATIOS = [
+    ("skdense float32 / MLPClassifier float32", "skdense float32",
+     "MLPClassifier float32", 0.70),
+    ("skdense float64 / MLPClassifier float64", "skdense float64",
+     "MLPClassifier float64", 0.80),
+    ("skdense keep_prob=0.8 / keep_prob=1.0 (float32)",
+     "skdense float32 keep_prob=0.8", "skdense float32", 1.10),
+    ("skdense input_keep_prob=0.8 / 1.0 (float32)",
+     "skdense float32 input_keep_prob=0.8", "skdense float32", 1.10),
+    ("skdense float32 / PyTorch", "skdense float32", "PyTorch float32", 1.0),
+    ("skdense keep_prob=0.8 / PyTorch Dropout(0.2)",
+     "skdense float32 keep_prob=0.8", "PyTorch float32 Dropout(0.2)", 0.90),
+]  # fmt: skip
+
+
+def _runs(X32, X64, y, epochs, n_threads):
+    """Every library's epoch, by name, at ``n_threads``."""
     runs = {
         "skdense float32": lambda: _skdense(X32, y, epochs, 1.0, n_threads),
         "skdense float64": lambda: _skdense(X64, y, epochs, 1.0, n_threads),
@@ -219,19 +268,61 @@ def run(n_samples, epochs, repeats, n_threads, quick):
         runs["PyTorch float32 Dropout(0.2)"] = lambda: _torch(
             X32, y, epochs, 0.2, n_threads
         )
-    else:
+    return runs
+
+
+def paired(X32, X64, y, epochs, rounds, n_threads):
+    """Interleaved rounds at ``n_threads``: every library and the floors once
+    per round; medians of the times, and of the per-round ratios and shares."""
+    runs = _runs(X32, X64, y, epochs, n_threads)
+    floors = {
+        dtype: (lambda d=dtype: matmul_floor(len(X32), X32.shape[1], d, n_threads))
+        for dtype in ("float32", "float64")
+    }
+    times = {name: [] for name in [*runs, *floors]}
+    for _ in range(rounds):
+        for name, measure in {**runs, **floors}.items():
+            times[name].append(measure())
+    times = {name: np.array(values) for name, values in times.items()}
+
+    def median_ratio(top, bottom):
+        return float(np.median(times[top] / times[bottom]))
+
+    return {
+        "seconds_per_epoch": {n: float(np.median(times[n])) for n in runs},
+        "floor_seconds": {d: float(np.median(times[d])) for d in floors},
+        "share_of_floor": {
+            n: median_ratio("float64" if "float64" in n else "float32", n) for n in runs
+        },
+        "ratios": {
+            name: {"value": median_ratio(top, bottom), "target": target}
+            for name, top, bottom, target in RATIOS
+            if top in runs and bottom in runs
+        },
+    }
+
+
+def run(n_samples, epochs, repeats, n_threads, quick):
+    X64, y = make_classification(
+        n_samples=n_samples,
+        n_features=784,
+        n_informative=50,
+        n_classes=10,
+        random_state=0,
+    )
+    X32 = X64.astype(np.float32)
+    if torch is None:
         print(
             "PyTorch is not installed: its columns are skipped "
             "(pip install torch==2.13.0 for the CPU build)."
         )
-    samples = {name: [] for name in runs}
+    rounds = repeats if quick else max(MIN_ROUNDS, repeats)
+    counts = sorted({1, n_threads})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in range(repeats):  # interleaved: every library in every round
-            for name, measure in runs.items():
-                samples[name].append(measure())
-        seconds = {name: statistics.median(times) for name, times in samples.items()}
-
+        by_threads = {
+            str(count): paired(X32, X64, y, epochs, rounds, count) for count in counts
+        }
         peak32 = gemm_peak(np.float32, 512 if quick else 2048)
         peak64 = gemm_peak(np.float64, 512 if quick else 2048)
         flops = flops_per_epoch(n_samples, [784, *HIDDEN, 10])
@@ -244,7 +335,13 @@ def run(n_samples, epochs, repeats, n_threads, quick):
             ),
         }
         with threadpool_limits(n_threads):
-            predict = {k: _predict_rate(m, X32, repeats) for k, m in fitted.items()}
+            rates = {k: [] for k in fitted}
+            for _ in range(rounds):
+                for name, model in fitted.items():
+                    rates[name].append(_predict_rate(model, X32, 1))
+        predict_ratio = float(
+            np.median(np.array(rates["skdense"]) / np.array(rates["MLPClassifier"]))
+        )
         memory_peak = _fit_memory(X32, y)
         scaling = {}
         for size in (500, 1000, 4000) if quick else (5000, 20000, 80000):
@@ -263,40 +360,16 @@ def run(n_samples, epochs, repeats, n_threads, quick):
         for busy in (False, True):
             threads.update(_thread_scan(X32, y, epochs, max(1, repeats - 1), busy))
 
-    gflops = flops / seconds["skdense float32"] / 1e9
-    ratios = {
-        "skdense float32 / MLPClassifier float32": (
-            seconds["skdense float32"] / seconds["MLPClassifier float32"],
-            0.70,
-        ),
-        "skdense float64 / MLPClassifier float64": (
-            seconds["skdense float64"] / seconds["MLPClassifier float64"],
-            0.80,
-        ),
-        "skdense keep_prob=0.8 / keep_prob=1.0 (float32)": (
-            seconds["skdense float32 keep_prob=0.8"] / seconds["skdense float32"],
-            1.10,
-        ),
-        "skdense input_keep_prob=0.8 / 1.0 (float32)": (
-            seconds["skdense float32 input_keep_prob=0.8"] / seconds["skdense float32"],
-            1.10,
-        ),
-        "skdense float32 GFLOPS / float32 GEMM peak": (gflops / peak32, 0.50),
-        "skdense / MLPClassifier predict rows/s": (
-            predict["skdense"] / predict["MLPClassifier"],
-            1.0,
-        ),
+    headline = by_threads[str(n_threads)]
+    gflops = flops / headline["seconds_per_epoch"]["skdense float32"] / 1e9
+    headline["ratios"]["skdense float32 GFLOPS / float32 GEMM peak"] = {
+        "value": gflops / peak32,
+        "target": 0.50,
     }
-    if torch is not None:
-        ratios["skdense float32 / PyTorch"] = (
-            seconds["skdense float32"] / seconds["PyTorch float32"],
-            1.0,
-        )
-        ratios["skdense keep_prob=0.8 / PyTorch Dropout(0.2)"] = (
-            seconds["skdense float32 keep_prob=0.8"]
-            / seconds["PyTorch float32 Dropout(0.2)"],
-            0.90,
-        )
+    headline["ratios"]["skdense / MLPClassifier predict rows/s"] = {
+        "value": predict_ratio,
+        "target": 1.0,
+    }
     return dict(
         machine=dict(
             platform=platform.platform(),
@@ -318,17 +391,18 @@ def run(n_samples, epochs, repeats, n_threads, quick):
             hidden=HIDDEN,
             batch=BATCH,
             epochs=epochs,
-            repeats=repeats,
-            threads=n_threads,
+            rounds=rounds,
+            threads=counts,
         ),
-        seconds_per_epoch=seconds,
+        kernels="numpy",
+        thread_policy=THREAD_POLICY,
+        by_threads=by_threads,
         gemm_peak_gflops={"float32": peak32, "float64": peak64},
         skdense_float32_gflops=gflops,
-        predict_rows_per_second=predict,
+        predict_rows_per_second={k: statistics.median(v) for k, v in rates.items()},
         fit_peak_memory_over_X=memory_peak / X32.nbytes,
         seconds_per_epoch_by_n_samples=scaling,
         seconds_per_epoch_by_threads=threads,
-        ratios={k: {"value": v, "target": t} for k, (v, t) in ratios.items()},
     )
 
 
@@ -342,10 +416,26 @@ def _print_report(report):
             for b in blas
         ),
     )
-    print("Workload:", report["workload"])
-    print(f"\n{'seconds per epoch (median)':<40}{'s':>10}")
-    for name, value in report["seconds_per_epoch"].items():
-        print(f"{name:<40}{value:>10.4f}")
+    print("Workload:", report["workload"], "kernels:", report["kernels"])
+    for count, entry in report["by_threads"].items():
+        floors = entry["floor_seconds"]
+        print(
+            f"\n{count} thread(s): floor (the eight products) float32 "
+            f"{floors['float32']:.4f} s, float64 {floors['float64']:.4f} s"
+        )
+        print(f"{'seconds per epoch (median)':<40}{'s':>10}{'floor share':>13}")
+        for name, value in entry["seconds_per_epoch"].items():
+            share = entry["share_of_floor"][name]
+            print(f"{name:<40}{value:>10.4f}{share:>12.0%}")
+        print(f"{'ratio (median of paired rounds)':<50}{'value':>8}{'target':>9}  met")
+        for name, ratio in entry["ratios"].items():
+            value, target = ratio["value"], ratio["target"]
+            met = (
+                value >= target
+                if "GFLOPS" in name or "predict" in name
+                else value <= target
+            )
+            print(f"{name:<50}{value:>8.2f}{target:>9.2f}  {'yes' if met else 'NO'}")
     peaks = report["gemm_peak_gflops"]
     print(
         f"\nGEMM peak: float32 {peaks['float32']:.1f} GFLOPS, "
@@ -365,15 +455,6 @@ def _print_report(report):
     print("s/epoch by BLAS threads:")
     for key, value in report["seconds_per_epoch_by_threads"].items():
         print(f"  {key:<50}{value:.4f}")
-    print(f"\n{'ratio':<50}{'value':>8}{'target':>9}  met")
-    for name, entry in report["ratios"].items():
-        value, target = entry["value"], entry["target"]
-        met = (
-            value >= target
-            if "GFLOPS" in name or "predict" in name
-            else value <= target
-        )
-        print(f"{name:<50}{value:>8.2f}{target:>9.2f}  {'yes' if met else 'NO'}")
 
 
 def _activations_report(args):
@@ -402,9 +483,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=20000)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
-        "--threads", type=int, default=2, help="threads for every library"
+        "--repeats", type=int, default=MIN_ROUNDS, help="rounds (at least 5)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count(),
+        help="threads for every library, beside one thread",
     )
     parser.add_argument("--json", help="write the report to this JSON file")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")

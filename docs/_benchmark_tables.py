@@ -55,20 +55,46 @@ def _section(title, report, body, note=""):
 
 def speed():
     report = _load("bench_speed")
-    work = report["workload"]
-    rows = [[name, f"{s:.3f}"] for name, s in report["seconds_per_epoch"].items()]
+    work, by_threads = report["workload"], report["by_threads"]
+    counts = list(by_threads)
+    first = by_threads[counts[0]]
+    rows = [
+        [name]
+        + [f"{by_threads[c]['seconds_per_epoch'][name]:.3f}" for c in counts]
+        + [f"{by_threads[c]['share_of_floor'][name]:.0%}" for c in counts]
+        for name in first["seconds_per_epoch"]
+    ]
+    rows.append(
+        ["floor: the eight products (float32)"]
+        + [f"{by_threads[c]['floor_seconds']['float32']:.3f}" for c in counts]
+        + ["100%"] * len(counts)
+    )
+    header = ["fit"] + [f"s/epoch, {c} thread(s)" for c in counts]
+    header += [f"share of the floor, {c}" for c in counts]
+    body = _table(header, rows)
+    ratio_names = list(by_threads[counts[-1]]["ratios"])
+    ratios = [
+        [name]
+        + [
+            f"{by_threads[c]['ratios'][name]['value']:.2f}"
+            if name in by_threads[c]["ratios"]
+            else ""
+            for c in counts
+        ]
+        + [f"{by_threads[counts[-1]]['ratios'][name]['target']:.2f}"]
+        for name in ratio_names
+    ]
+    ratio_header = ["ratio"] + [f"{c} thread(s)" for c in counts] + ["target"]
+    body += "\n" + _table(ratio_header, ratios)
     note = (
         f"One epoch of a {' x '.join(map(str, work['hidden']))} network on "
         f"{work['n_samples']:,} rows x {work['n_features']} features, batch "
-        f"{work['batch']}, {work['threads']} threads for every library; median"
-        f" of {work['repeats']} interleaved repeats."
+        f"{work['batch']}; every library at the same thread count; "
+        f"{work['rounds']} interleaved rounds, each ratio and share the median "
+        "of the per-round values. The floor is the time of the epoch's eight "
+        "matrix products alone; a library's share is floor / its epoch. "
+        f"Kernels: {report['kernels']}."
     )
-    body = _table(["fit", "seconds per epoch"], rows, [60, 40])
-    ratios = [
-        [name, f"{entry['value']:.2f}", f"{entry['target']:.2f}"]
-        for name, entry in report["ratios"].items()
-    ]
-    body += "\n" + _table(["ratio", "measured", "target"], ratios, [60, 20, 20])
     return _section("Speed against MLPClassifier and PyTorch", report, body, note)
 
 

@@ -26,8 +26,26 @@ def test_speed_benchmark_smoke(tmp_path, capsys):
     bench = _load("bench_speed")
     report = bench.main(["--quick", "--json", str(tmp_path / "report.json")])
     assert (tmp_path / "report.json").exists()
-    assert report["seconds_per_epoch"]["skdense float32"] > 0
-    assert "ratio" in capsys.readouterr().out
+    for entry in report["by_threads"].values():
+        assert entry["seconds_per_epoch"]["skdense float32"] > 0
+        assert entry["share_of_floor"]["skdense float32"] > 0
+        assert set(entry["floor_seconds"]) == {"float32", "float64"}
+    assert "1" in report["by_threads"] and report["kernels"] == "numpy"
+    assert "floor" in capsys.readouterr().out
+
+
+def test_the_floor_times_eight_products_per_batch(monkeypatch):
+    bench = _load("bench_speed")
+    calls = []
+    real = np.matmul
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].shape)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bench.np, "matmul", counting)
+    bench.matmul_floor(bench.BATCH * 3, 20, np.float32, 1)
+    assert len(calls) == 2 * 8 * 3  # a warm-up epoch and the timed one
 
 
 def test_activation_costs_smoke(capsys):
