@@ -303,13 +303,7 @@ def paired(X32, X64, y, epochs, rounds, n_threads):
 
 
 def run(n_samples, epochs, repeats, n_threads, quick):
-    X64, y = make_classification(
-        n_samples=n_samples,
-        n_features=784,
-        n_informative=50,
-        n_classes=10,
-        random_state=0,
-    )
+    X64, y = _workload(n_samples)
     X32 = X64.astype(np.float32)
     if torch is None:
         print(
@@ -345,13 +339,7 @@ def run(n_samples, epochs, repeats, n_threads, quick):
         memory_peak = _fit_memory(X32, y)
         scaling = {}
         for size in (500, 1000, 4000) if quick else (5000, 20000, 80000):
-            Xs, ys = make_classification(
-                n_samples=size,
-                n_features=784,
-                n_informative=50,
-                n_classes=10,
-                random_state=0,
-            )
+            Xs, ys = _workload(size)
             scaling[size] = statistics.median(
                 _skdense(Xs.astype(np.float32), ys, epochs, 1.0, n_threads)
                 for _ in range(repeats)
