@@ -162,10 +162,8 @@ def gaussian_nll(X, y, keep_prob, alpha, variance_power):
         else:
             passes = model._samples(inputs, model._activate, 2, None, None)
         # The network's outputs are in the standardised units of its targets.
+        mean = model._in_units(passes[:, :1])[:, 0] * scale.y_std + scale.y_mean
         units = model.target_scale_[0] * scale.y_std
-        mean = (passes[:, 0] * model.target_scale_[0] + model.target_mean_[0]) * (
-            scale.y_std
-        ) + scale.y_mean
         return mean, 1 / (passes[:, 1] * units**2)
 
     return predict

@@ -225,11 +225,7 @@ def label_smoothing_difference(torch, rng):
     loss = network.loss_gradient(theta, X, Y, weights, make_penalty(None, 0, 0.5), grad)
     coefs, intercepts = network.unpack(theta)
     tensors = [torch.tensor(a.copy(), requires_grad=True) for a in coefs + intercepts]
-    values = torch.tensor(X)
-    for layer in range(network.n_layers):
-        values = values @ tensors[layer] + tensors[network.n_layers + layer]
-        if layer < network.n_layers - 1:
-            values = _torch_activation(torch, activation)(values)
+    values = _torch_logits(torch, tensors, network, X)
     per_row = torch.nn.functional.cross_entropy(
         values, torch.tensor(labels), label_smoothing=eps, reduction="none"
     )
@@ -246,9 +242,8 @@ def _relative_to_largest(ours, expected):
     return float(np.abs(ours - expected).max() / np.abs(expected).max())
 
 
-def _torch_loss(torch, tensors, network, X, Y, weights, loss, param):
-    """The weighted mean loss, PyTorch's way: ``gaussian_nll_loss`` times
-    the variance to ``param`` held constant (beta-NLL), or the pinball loss."""
+def _torch_logits(torch, tensors, network, X):
+    """The network's logits in PyTorch, from its weights then intercepts."""
     n_layers = network.n_layers
     values = torch.tensor(X)
     for layer in range(n_layers):
@@ -256,6 +251,13 @@ def _torch_loss(torch, tensors, network, X, Y, weights, loss, param):
         if layer < n_layers - 1:
             name = network.hidden_activations[layer]
             values = _torch_activation(torch, name)(values)
+    return values
+
+
+def _torch_loss(torch, tensors, network, X, Y, weights, loss, param):
+    """The weighted mean loss, PyTorch's way: ``gaussian_nll_loss`` times
+    the variance to ``param`` held constant (beta-NLL), or the pinball loss."""
+    values = _torch_logits(torch, tensors, network, X)
     target = torch.tensor(Y)
     if loss == "gaussian_nll":
         k = Y.shape[1]

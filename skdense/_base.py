@@ -35,6 +35,7 @@ from ._fit_state import STATE_ATTRIBUTES, FitState, StateAttribute
 from ._inference import (
     PREDICT_CHUNK,
     MonteCarlo,
+    fitted_layer_sizes,
     fitted_network,
     monte_carlo_seed,
     predict_in_chunks,
@@ -238,8 +239,8 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """BLAS's threads for one call whose matrix products have ``n_rows``
         rows through the fitted layers, as ``n_threads`` says."""
         validate_parameters({"n_threads": self.n_threads})
-        layer_sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
-        return thread_limit(self.n_threads, largest_product(n_rows, layer_sizes))
+        work = largest_product(n_rows, fitted_layer_sizes(self.coefs_))
+        return thread_limit(self.n_threads, work)
 
     def _rows_per_batch(self, n_samples):
         """Rows of a training batch: the whole set for lbfgs."""

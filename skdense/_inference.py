@@ -39,12 +39,16 @@ _MC_STREAM = 0x4D43  # separates the Monte-Carlo stream from training's
 _NOISE_STREAM = 0x4E4C  # separates sample_y's Gaussian draws from the masks
 
 
+def fitted_layer_sizes(coefs):
+    """The widths of every layer, input and output included, of ``coefs``."""
+    return [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
+
+
 def fitted_network(estimator):
     """A network of a fitted estimator's layer sizes, its weights and intercepts."""
     coefs = estimator.coefs_
-    layer_sizes = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
     network = DenseNetwork(
-        layer_sizes,
+        fitted_layer_sizes(coefs),
         estimator.hidden_activation_,
         estimator.out_activation_,
         coefs[0].dtype,

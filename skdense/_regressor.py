@@ -364,17 +364,24 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
     def _predicted_mean(self, logits):
         return self._in_units(self._activate(logits)[:, : self.n_outputs_])
 
-    def _standardised_mean_std(self, X):
+    def _gaussian_passes(self):
+        """The Monte-Carlo passes of the Gaussian's total std; None for a
+        model trained without dropout, whose std is one pass's sigma."""
+        if not has_dropout(self.keep_probs_, self.input_keep_prob_):
+            return None
+        return MonteCarlo.of(self, self._activate)
+
+    def _standardised_mean_std(self, X, monte_carlo):
         """``loss='gaussian_nll'``: the predictive mean and total std of the
         validated ``X``, in the standardised units, uncalibrated: the noise
-        sigma alone without dropout; over the Monte-Carlo passes,
-        ``sqrt(mean(sigma**2) + var(mu))``."""
+        sigma alone without dropout (``monte_carlo`` None); over the passes
+        of ``monte_carlo``, ``sqrt(mean(sigma**2) + var(mu))``."""
         k = self.n_outputs_
-        if not has_dropout(self.keep_probs_, self.input_keep_prob_):
+        if monte_carlo is None:
             network = fitted_network(self)
             passes = predict_in_chunks(*network, X, self._activate, 2 * k)
             return passes[:, :k], np.sqrt(passes[:, k:])
-        mean, std = MonteCarlo.of(self, self._activate).mean_std(X, 2 * k)
+        mean, std = monte_carlo.mean_std(X, 2 * k)
         return mean[:, :k], np.sqrt(mean[:, k:] + std[:, :k] ** 2)
 
     def _calibrate(self, validation):
@@ -388,7 +395,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         self.std_scale_ = np.ones(self.n_outputs_)
         if validation is None or not self.calibrate_std:
             return
-        mean, std = self._standardised_mean_std(validation.X)
+        mean, std = self._standardised_mean_std(validation.X, self._gaussian_passes())
         z = (validation.Y - mean).astype(np.float64) / std
         weights = validation.sample_weight
         self.std_scale_ = np.sqrt(np.average(z**2, axis=0, weights=weights))
@@ -505,11 +512,12 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
             mean, std = self._mean_std(X, self._activate, self.n_outputs_)
             return self._squeeze(mean), self._squeeze(std)
         X = validate_X(self, X)
+        monte_carlo = self._gaussian_passes()
         rows = min(X.shape[0], PREDICT_CHUNK)
-        if has_dropout(self.keep_probs_, self.input_keep_prob_):
-            rows = MonteCarlo.of(self, self._activate).rows_per_product(X.shape[0])
+        if monte_carlo is not None:
+            rows = monte_carlo.rows_per_product(X.shape[0])
         with self._thread_limit(rows):
-            mean, std = self._standardised_mean_std(X)
+            mean, std = self._standardised_mean_std(X, monte_carlo)
         std *= self._std_factor(std.dtype)
         return self._squeeze(self._in_units(mean)), self._squeeze(std)
 
