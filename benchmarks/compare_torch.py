@@ -1,5 +1,6 @@
-"""skdense's activations, AdamW step, cosine schedule and the gradients of its
-Gaussian (beta-NLL) and pinball losses against PyTorch's, in float64.
+"""skdense's activations, AdamW step, cosine schedule, NTK parametrisation and
+the gradients of its Gaussian (beta-NLL) and pinball losses against
+PyTorch's, in float64.
 
 PyTorch is never a dependency of skdense: install the CPU build on its own
 (``pip install torch==2.13.0``) and run::
@@ -38,6 +39,14 @@ al. 2022), or of the pinball loss ``max(q r, (q - 1) r)``, and the
 parameters after ``--steps`` steps of Adam (skdense's ``adamw`` without
 decay, whose step is ``torch.optim.Adam``'s) on the same batch.
 
+``parametrization='ntk'`` is compared with the PyTorch module it stands
+for: raw weights ``w`` multiplied by ``1 / sqrt(fan_in)`` in the forward
+pass, intercepts in a parameter group at a tenth of the rate (and no decay),
+stepped by ``AdamW`` (with and without decay) or ``SGD`` with momentum, half
+the configurations with ``input_scale=True`` (a scale per input, multiplied
+into the inputs, in a group at six times the rate); the weights the network
+uses are compared after every step.
+
 It prints the worst differences and writes them to
 ``benchmarks/results/compare_torch.json``.
 """
@@ -53,9 +62,16 @@ import numpy as np
 from _report import write  # benchmarks/_report.py, beside this script
 
 from skdense._activations import ACTIVATIONS
+from skdense._buffers import Buffers
 from skdense._losses import VARIANCE_FLOOR
 from skdense._network import DenseNetwork
 from skdense._optimizers import make_optimizer
+from skdense._parametrization import (
+    input_scale_step,
+    n_trained,
+    ntk_initial_params,
+    step_scales,
+)
 from skdense._penalties import make_penalty
 from skdense._targets import smooth_labels
 
@@ -204,6 +220,81 @@ def loss_difference(torch, rng, loss, n_steps):
         expected = np.concatenate([t.detach().numpy().ravel() for t in tensors])
         worst_step = max(worst_step, _relative_to_largest(theta, expected))
     return worst_gradient, worst_step
+
+
+def ntk_difference(torch, rng, n_steps):
+    """Worst difference (relative to the largest) of the network's weights
+    over ``n_steps`` steps of ``parametrization='ntk'`` with a drawn solver
+    (adamw with or without decay, whose step is PyTorch's; sgd with
+    momentum), with or without ``input_scale``, against a PyTorch module
+    that keeps the raw weights ``w`` and computes with ``w / sqrt(fan_in)``
+    (after multiplying the inputs by its scale ``s``), its optimizer holding
+    the intercepts in a group at a tenth of the rate and ``s`` in one at six
+    times (neither decayed)."""
+    solver = str(rng.choice(["adamw", "sgd"]))
+    front = bool(rng.integers(2))
+    hidden = [int(rng.integers(2, 9)) for _ in range(rng.integers(1, 4))]
+    activation = str(rng.choice(sorted(ACTIVATIONS)))
+    n_in, n_rows = int(rng.integers(2, 12)), int(rng.integers(5, 40))
+    network = DenseNetwork([n_in, *hidden, 3], activation, "softmax", np.float64)
+    theta = ntk_initial_params(network, np.random.RandomState(int(rng.integers(1000))))
+    theta[theta == 0] = rng.normal(size=(theta == 0).sum()) * 0.1  # a moving start
+    X = rng.normal(size=(n_rows, n_in))
+    Y = np.eye(3)[rng.integers(0, 3, n_rows)]
+    lr, decay = float(10 ** rng.uniform(-3, -1)), float(rng.choice([0, 0.01, 0.1]))
+    params = dict(
+        solver=solver,
+        learning_rate="constant",
+        learning_rate_init=lr,
+        beta_1=0.9,
+        beta_2=float(rng.uniform(0.9, 0.999)),
+        epsilon=1e-8,
+        momentum=0.9,
+        nesterovs_momentum=False,
+        power_t=0.5,
+    )
+    scales = step_scales(network, "ntk", front)
+    ours = make_optimizer(params, n_trained(network, front), np.float64, scales)
+    if front:
+        ours.input_scale = np.ones(n_in)
+    coefs, intercepts = network.unpack(theta)
+    fan_ins = [np.sqrt(c.shape[0]) for c in coefs]
+    raw = [torch.tensor(c * f, requires_grad=True) for c, f in zip(coefs, fan_ins)]
+    bias = [torch.tensor(b.copy(), requires_grad=True) for b in intercepts]
+    scale = torch.ones(n_in, requires_grad=True)
+    groups = [{"params": raw}, {"params": bias, "lr": lr * 0.1, "weight_decay": 0}]
+    if front:
+        groups.append({"params": [scale], "lr": lr * 6, "weight_decay": 0})
+    if solver == "sgd":
+        reference = torch.optim.SGD(groups, lr=lr, momentum=0.9)
+    else:
+        betas = (0.9, params["beta_2"])
+        reference = torch.optim.AdamW(
+            groups, lr=lr, betas=betas, eps=1e-8, weight_decay=decay
+        )
+    penalty, grad = make_penalty(None, 0.0, 0.5), np.empty_like(theta)
+    work, worst = Buffers(), 0.0
+    for _ in range(n_steps):
+        network.loss_gradient(theta, X, Y, None, penalty, grad)
+        rate = decay if solver == "adamw" else 0.0  # per step
+        if front:
+            input_scale_step(ours, theta, grad, network, work, rate)
+        else:
+            if rate:
+                ours.decay(theta[: network.n_coefs], rate)
+            ours.step(theta, grad)
+        reference.zero_grad()
+        weights = [w / f for w, f in zip(raw, fan_ins)]
+        weights[0] = weights[0] * scale[:, None]  # diag(s) W, as skdense folds it
+        values = _torch_logits(torch, weights + bias, network, X)
+        torch.nn.functional.cross_entropy(values, torch.tensor(Y)).backward()
+        reference.step()
+        expected = [w / f for w, f in zip(raw, fan_ins)]
+        expected[0] = expected[0] * scale[:, None]
+        expected = [e.detach().numpy().ravel() for e in expected]
+        expected = np.concatenate(expected + [b.detach().numpy() for b in bias])
+        worst = max(worst, _relative_to_largest(theta, expected))
+    return worst
 
 
 def label_smoothing_difference(torch, rng):
@@ -368,7 +459,13 @@ def main(argv=None):
         "worst_loss_difference": max(pair[0] for pair in smoothing),
         "worst_gradient_difference": max(pair[1] for pair in smoothing),
     }
+    worst_ntk = max(ntk_difference(torch, rng, args.steps) for _ in range(args.configs))
     result = {
+        "ntk_parametrization": {
+            "configurations": args.configs,
+            "steps_each": args.steps,
+            "worst_relative_difference": worst_ntk,
+        },
         "losses": losses,
         "activations": {"draws": args.draws + 13, **activations},
         "adamw": {
@@ -391,6 +488,10 @@ def main(argv=None):
     print(
         f"cosine schedule with warm-up: {args.configs} configurations, every "
         f"epoch, worst relative difference {worst_schedule:.2e}"
+    )
+    print(
+        f"NTK parametrisation and input scale (adamw, sgd): {args.configs} networks x "
+        f"{args.steps} steps, worst weight difference {worst_ntk:.2e}"
     )
     for loss, worst_pair in losses.items():
         if loss == "label_smoothing":

@@ -11,6 +11,7 @@ from ._classifier import DenseNetClassifier
 from ._display import LossCurveDisplay
 from ._persistence import SKOPS_TRUSTED_TYPES, InconsistentVersionWarning
 from ._regressor import DenseNetRegressor
+from ._tabular import TabularNetClassifier, TabularNetRegressor
 
 __version__ = "0.3.0.dev0"
 
@@ -20,5 +21,7 @@ __all__ = [
     "DenseNetRegressor",
     "InconsistentVersionWarning",
     "LossCurveDisplay",
+    "TabularNetClassifier",
+    "TabularNetRegressor",
     "__version__",
 ]

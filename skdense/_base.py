@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import CallbackSupportMixin, FitTasks
 from ._continuation import check_continues
@@ -44,6 +44,7 @@ from ._lbfgs import LbfgsSettings, fit_lbfgs
 from ._losses import OUTPUTS
 from ._network import DenseNetwork
 from ._optimizers import make_optimizer
+from ._parametrization import initial_params, n_trained, step_scales
 from ._params import (
     check_activations_per_layer,
     check_solver_options,
@@ -62,11 +63,13 @@ from ._training import (
     reuse_or_build_solver,
 )
 from ._validation import (
+    X_FORMATS,
     check_keep_probs_invertible,
     check_sample_weight,
     check_scoring_name,
     held_out_set,
     validate_X,
+    validate_X_y,
 )
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw")
@@ -96,6 +99,14 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         ``reset`` is True when the fit starts from scratch; ``classes`` is
         partial_fit's argument (classifiers only).
         """
+
+    def _validate_features(self, X, reset):
+        """``X`` as the network takes it (``reset``: a fit from scratch)."""
+        return validate_data(self, X, reset=reset, **X_FORMATS)
+
+    def _validate_X_y(self, X, y, reset, **y_options):
+        """``X`` as the network takes it, and ``y`` validated with ``y_options``."""
+        return validate_X_y(self, X, y, reset, **y_options)
 
     @abstractmethod
     def _output_activation(self):
@@ -211,16 +222,25 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         stochastic = self.solver in _STOCHASTIC_SOLVERS
         early_stopping = self.early_stopping and stochastic
         if first_pass:
-            theta = network.initial_params(random_state)
+            theta = initial_params(network, self.parametrization, random_state)
             state = FitState.fresh(early_stopping, stochastic)
         else:
             theta = network.pack(self.coefs_, self.intercepts_)
             state = self._fit_state.continued(early_stopping, stochastic)
         if stochastic and (not incremental or state.optimizer is None):
-            state.optimizer = make_optimizer(params, network.n_params, network.dtype)
+            state.optimizer = self._make_optimizer(params, network)
         self._install(network, theta, state, keep_probs)
         data = TrainingSet(X, targets, weights)
         return _Fit(network, theta, state, data, y, random_state, incremental)
+
+    def _make_optimizer(self, params, network):
+        """A fresh optimizer for ``network``, in the parametrisation asked for."""
+        scales = step_scales(network, self.parametrization, self.input_scale)
+        size = n_trained(network, self.input_scale)
+        optimizer = make_optimizer(params, size, network.dtype, scales)
+        if self.input_scale:
+            optimizer.input_scale = np.ones(network.layer_sizes[0], network.dtype)
+        return optimizer
 
     def _install(self, network, theta, state, keep_probs):
         """Make the estimator the model being trained: weights that are views

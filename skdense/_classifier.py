@@ -20,7 +20,7 @@ from ._callbacks import with_callbacks
 from ._docs import RUNTIME_PARAMETERS, SHARED_PARAMETERS
 from ._losses import OUTPUTS
 from ._targets import Targets, class_sample_weights
-from ._validation import errors_name, validate_X_y
+from ._validation import errors_name
 
 
 class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
@@ -166,6 +166,8 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         max_norm=None,
         warmup_iter=0,
         label_smoothing=0.0,
+        parametrization="standard",
+        input_scale=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -201,11 +203,13 @@ class DenseNetClassifier(ClassifierMixin, BaseDenseNet):
         self.warmup_iter = warmup_iter
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
+        self.parametrization = parametrization
+        self.input_scale = input_scale
 
     # ----------------------------------------------------------- targets
 
     def _validate_input(self, X, y, incremental, reset, classes):
-        X, y = validate_X_y(self, X, y, reset, multi_output=True)
+        X, y = self._validate_X_y(X, y, reset, multi_output=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)

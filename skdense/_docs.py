@@ -36,7 +36,7 @@ SHARED_PARAMETERS = """\
         Size of minibatches for the stochastic solvers; ``'auto'`` is
         ``min(200, n_samples)``.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine', 'coslog'}, \
             default='constant'
         Learning-rate schedule. MLP's three are ``solver='sgd'``'s alone, as
         in MLP. ``'cosine'`` serves ``'sgd'``, ``'adam'`` and ``'adamw'``: one
@@ -45,7 +45,13 @@ SHARED_PARAMETERS = """\
         (PyTorch's ``LinearLR`` then ``CosineAnnealingLR``, stepped per
         epoch). Early stopping ends the cycle where it stops; ``partial_fit``
         steps it once per call and holds the last rate past ``max_iter``;
-        ``fit`` (``warm_start`` too) starts a new cycle.
+        ``fit`` (``warm_start`` too) starts a new cycle. ``'coslog'`` is
+        RealMLP's multi-cycle cosine-log schedule (``coslog4``): four cycles
+        that each rise from 0 to ``learning_rate_init`` and fall back, the
+        next twice as long in the log of the fit's progress, over
+        ``max_iter`` epochs (evaluated at each epoch's middle); pair it with
+        early stopping whose ``n_iter_no_change`` is at least ``max_iter``,
+        so that the whole schedule runs and the best epoch is kept.
 
     learning_rate_init : float, default=0.001
         Initial learning rate of the stochastic solvers.
@@ -140,6 +146,30 @@ SHARED_PARAMETERS = """\
         excluded), lower being better; any other string or callable a
         scikit-learn scorer. Only used when ``early_stopping=True``.
 
+    parametrization : {'standard', 'ntk'}, default='standard'
+        How the stochastic solvers parametrise the weights. ``'standard'``:
+        MLP's (Glorot-uniform start, every parameter stepped as it is).
+        ``'ntk'``: RealMLP's neural-tangent-kernel parametrisation
+        (Holzmüller et al., 2024): each layer's weights are ``w /
+        sqrt(fan_in)`` with ``w`` starting from N(0, 1) and being what the
+        optimizer steps, hidden intercepts start from N(0, 1) and learn at a
+        tenth of the rate, and the output layer starts at 0. ``coefs_``
+        always hold the weights the network uses. With Adam, a layer with
+        few inputs learns faster than with ``'standard'``, one with many
+        slower; ``learning_rate_init`` of 0.01 to 0.04 suits it. ``'lbfgs'``
+        refuses it.
+
+    input_scale : bool, default=False
+        Whether to learn a scale per input feature (RealMLP's "front scale"):
+        the inputs are multiplied by a vector ``s`` starting at 1 before the
+        first layer, and ``s`` learns with the weights at six times
+        ``learning_rate_init``, so that the fit can turn each feature up or
+        down. The scale is folded into the first layer's weights
+        (``coefs_[0]`` is ``diag(s) V``), so predictions, Monte-Carlo passes
+        and ONNX graphs are those of a plain network; the optimizer keeps
+        ``s`` (a new ``fit``, ``warm_start`` too, starts it at 1 again,
+        ``partial_fit`` goes on with it). ``'lbfgs'`` refuses it.
+
     input_keep_prob : float, default=1.0
         Probability of keeping an input feature in (inverted) dropout, in
         (0, 1] (Srivastava et al., 2014, keep inputs at 0.8). Like the hidden
@@ -171,3 +201,65 @@ RUNTIME_PARAMETERS = """\
         RandomState passed untouched. Each row's passes depend on that row
         alone, not on the other rows predicted with it.
 """
+
+
+TABULAR_PARAMETERS = """\
+    categorical_features : 'from_dtype', array-like of int, str or bool, or \
+None, default='from_dtype'
+        Which columns of ``X`` are categorical and one-hot encoded:
+        ``'from_dtype'`` takes the DataFrame columns of dtype ``category``,
+        ``object``, ``string`` or ``bool`` (HistGradientBoosting's rule, plus
+        text columns), or the text columns of an array of dtype object;
+        column indices, names or a boolean mask as HistGradientBoosting
+        takes them; None treats every column as numeric. A missing or unseen
+        category sets none of its column's units.
+
+    numeric_scaling : {'robust', 'standard'}, default='robust'
+        How numeric columns are scaled. ``'robust'`` (RealMLP's): centred on
+        the median, divided by the inter-quartile range and smoothly clipped
+        to (-3, 3) by ``x / sqrt(1 + (x / 3)**2)``; ``'standard'``: centred
+        on the mean and divided by the standard deviation. A missing number
+        becomes the centre and sets a 0/1 indicator input of its own (one
+        per numeric column with missing values in training).
+"""
+
+
+def tabular_doc(base, activation):
+    """The docstring of the tabular estimator built on ``base``."""
+    kind = "classifier" if base.__name__.endswith("Classifier") else "regressor"
+    return f"""Deep dense network {kind} for tabular data, preprocessing built in.
+
+    :class:`{base.__name__}` with defaults chosen for tabular data and
+    measured on real data sets (``benchmarks/bench_tabular.py``; the
+    Benchmarks page gives the table and the ablation of each default), and
+    the preprocessing a network needs built in: fit it on a raw DataFrame as
+    you would HistGradientBoosting. Numeric columns are robust-scaled and
+    smoothly clipped, categorical ones one-hot encoded, missing values kept
+    (the fitted :class:`~skdense._preprocessing.TabularPreprocessor` is
+    ``preprocessor_``). Every parameter, fitted attribute and method of
+    :class:`{base.__name__}` is here, with the defaults of the signature:
+    a 3 x 256 ``{activation!r}`` network, Adam with ``beta_2=0.95``, the
+    cosine-log schedule over ``max_iter`` epochs and the weights of the best
+    epoch on a 20 % validation split{_EXTRA[kind]}.
+
+    Parameters
+    ----------
+    All of :class:`{base.__name__}`'s, and:
+
+{TABULAR_PARAMETERS}
+    Attributes
+    ----------
+    All of :class:`{base.__name__}`'s, and:
+
+    preprocessor_ : TabularPreprocessor
+        The fitted preprocessing: ``preprocessor_.transform(X)`` is what the
+        network takes, ``preprocessor_.get_feature_names_out()`` names its
+        inputs (``coefs_[0]``'s rows).
+    """
+
+
+_EXTRA = {
+    "classifier": ", and label smoothing 0.1",
+    "regressor": "; the targets are standardised for training whatever the loss "
+    "(but ``'poisson'``), and predictions are in y's units",
+}

@@ -53,6 +53,39 @@ class CosineSchedule:
         return peak * (1 + math.cos(math.pi * k / cycle)) / 2
 
 
+class CosLogSchedule:
+    """RealMLP's multi-cycle cosine-log schedule (Holzmüller et al., 2024).
+
+    The rate at fit progress ``t`` in [0, 1] is ``lr * (1 - cos(2 pi
+    log2(1 + (2**cycles - 1) t))) / 2``: ``cycles`` cosine cycles, each
+    rising from 0 to ``lr`` and falling back to 0, the first short and each
+    next twice as long in ``t``'s log. RealMLP evaluates it at every step;
+    here it is evaluated once per epoch, at the epoch's middle, ``t = (e +
+    0.5) / max_iter``, so that no epoch trains at rate 0. Past ``max_iter``
+    epochs (``partial_fit`` goes on) the rate stays at that of the last one.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        The peak rate ``lr``.
+    max_iter : int
+        Epochs of the whole schedule.
+    cycles : int, default=4
+        Number of cycles (RealMLP's ``coslog4``).
+    """
+
+    def __init__(self, learning_rate_init, max_iter, cycles=4):
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.cycles = cycles
+
+    def rate(self, epoch):
+        """The step size of epoch ``epoch`` (counted from 0)."""
+        progress = (min(epoch, self.max_iter - 1) + 0.5) / self.max_iter
+        phase = math.log2(1 + (2**self.cycles - 1) * progress)
+        return self.learning_rate_init * (1 - math.cos(2 * math.pi * phase)) / 2
+
+
 class BaseOptimizer:
     """Shared schedule and stopping logic of the stochastic optimizers.
 
@@ -60,9 +93,13 @@ class BaseOptimizer:
     ----------
     learning_rate_init : float
         Initial step size.
-    schedule : CosineSchedule or None, default=None
+    schedule : CosineSchedule, CosLogSchedule or None, default=None
         The step size of each epoch; None keeps ``learning_rate_init`` (or
         the optimizer's own schedule: SGD's ``invscaling``, ``adaptive``).
+    step_scales : StepScales or None, default=None
+        The parametrisation the steps are taken in (see
+        :mod:`~skdense._parametrization`); None steps the parameters as
+        they are.
     """
 
     #: Whether the L2 part of the penalty is applied as a decay of the
@@ -72,9 +109,15 @@ class BaseOptimizer:
     schedule = None
     epoch = 0
 
-    def __init__(self, learning_rate_init, schedule=None):
+    step_scales = None
+    #: The learnable input scale, stepped with the weights (see
+    #: ``skdense._parametrization.input_scale_step``); None without one.
+    input_scale = None
+
+    def __init__(self, learning_rate_init, schedule=None, step_scales=None):
         self.learning_rate_init = learning_rate_init
         self.schedule = schedule
+        self.step_scales = step_scales
         self.epoch = 0
         self.learning_rate = float(self.base_rate())
 
@@ -86,11 +129,26 @@ class BaseOptimizer:
         return self.schedule.rate(self.epoch)
 
     def step(self, params, grad):
-        """Move ``params`` (in place) one step against ``grad``."""
-        params += self._update(grad)
+        """Move ``params`` (in place) one step against ``grad`` (which the
+        step scales may overwrite)."""
+        if self.step_scales is None:
+            params += self._update(grad)
+            return
+        grad *= self.step_scales.grad
+        update = self._update(grad)  # may be the optimizer's own state
+        step = np.multiply(update, self.step_scales.step, out=self._scratch(grad, "_s"))
+        params += step
 
     def step_sizes(self, start, stop):
-        """Step size of the last step for ``params[start:stop]``."""
+        """Step size of the last step for ``params[start:stop]``, in the
+        network's parameters."""
+        sizes = self._step_sizes(start, stop)
+        if self.step_scales is None:
+            return sizes
+        grad, step = self.step_scales
+        return sizes * grad[start:stop] * step[start:stop]
+
+    def _step_sizes(self, start, stop):
         return self.learning_rate
 
     def iteration_ends(self, time_step):
@@ -150,7 +208,7 @@ class SGDOptimizer(BaseOptimizer):
         Whether to use Nesterov's momentum.
     power_t : float
         Exponent of ``'invscaling'``.
-    schedule : CosineSchedule or None, default=None
+    schedule : CosineSchedule, CosLogSchedule or None, default=None
         The step size of each epoch, with ``lr_schedule='cosine'``.
     """
 
@@ -164,15 +222,16 @@ class SGDOptimizer(BaseOptimizer):
         nesterov,
         power_t,
         schedule=None,
+        step_scales=None,
     ):
-        super().__init__(learning_rate_init, schedule)
+        super().__init__(learning_rate_init, schedule, step_scales)
         self.lr_schedule = lr_schedule
         self.momentum = momentum
         self.nesterov = nesterov
         self.power_t = power_t
         self.velocity = np.zeros(n_params, dtype=dtype)
 
-    def step_sizes(self, start, stop):
+    def _step_sizes(self, start, stop):
         # With momentum, a steady gradient g moves a weight by lr * g / (1 - m)
         # per step; thresholding by the same amplified step makes a weight stay
         # at exactly 0 when |g| < the L1 strength, the optimality condition.
@@ -227,7 +286,7 @@ class AdamOptimizer(BaseOptimizer):
         Decay rates of the first and second moment estimates, in [0, 1).
     epsilon : float
         Added to the root of the second moment, for stability.
-    schedule : CosineSchedule or None, default=None
+    schedule : CosineSchedule, CosLogSchedule or None, default=None
         The step size of each epoch.
     """
 
@@ -240,8 +299,9 @@ class AdamOptimizer(BaseOptimizer):
         beta_2,
         epsilon,
         schedule=None,
+        step_scales=None,
     ):
-        super().__init__(learning_rate_init, schedule)
+        super().__init__(learning_rate_init, schedule, step_scales)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -249,7 +309,7 @@ class AdamOptimizer(BaseOptimizer):
         self.ms = np.zeros(n_params, dtype=dtype)
         self.vs = np.zeros(n_params, dtype=dtype)
 
-    def step_sizes(self, start, stop):
+    def _step_sizes(self, start, stop):
         return self._step_size / self._scratch(self.vs, "_denominator")[start:stop]
 
     def _update(self, grad):
@@ -326,7 +386,7 @@ class AdamWOptimizer(AdamOptimizer):
         return step_size, denominator
 
 
-def _sgd(params, n_params, dtype):
+def _sgd(params, n_params, dtype, step_scales):
     return SGDOptimizer(
         n_params,
         dtype,
@@ -336,11 +396,12 @@ def _sgd(params, n_params, dtype):
         params["nesterovs_momentum"],
         params["power_t"],
         _schedule(params),
+        step_scales,
     )
 
 
 def _adam(kind):
-    def make(params, n_params, dtype):
+    def make(params, n_params, dtype, step_scales):
         return kind(
             n_params,
             dtype,
@@ -349,13 +410,17 @@ def _adam(kind):
             params["beta_2"],
             params["epsilon"],
             _schedule(params),
+            step_scales,
         )
 
     return make
 
 
 def _schedule(params):
-    """The schedule of ``learning_rate='cosine'``; None for MLP's values."""
+    """The schedule of ``learning_rate='cosine'`` or ``'coslog'``; None for
+    MLP's values."""
+    if params["learning_rate"] == "coslog":
+        return CosLogSchedule(params["learning_rate_init"], params["max_iter"])
     if params["learning_rate"] != "cosine":
         return None
     return CosineSchedule(
@@ -363,8 +428,8 @@ def _schedule(params):
     )
 
 
-#: solver -> make(params, n_params, dtype): the optimizer of each stochastic
-#: solver, from the estimator parameters.
+#: solver -> make(params, n_params, dtype, step_scales): the optimizer of each
+#: stochastic solver, from the estimator parameters.
 OPTIMIZERS = {
     "sgd": _sgd,
     "adam": _adam(AdamOptimizer),
@@ -372,6 +437,8 @@ OPTIMIZERS = {
 }
 
 
-def make_optimizer(params, n_params, dtype):
-    """The optimizer that the estimator parameters ``params`` ask for."""
-    return OPTIMIZERS[params["solver"]](params, n_params, dtype)
+def make_optimizer(params, n_params, dtype, step_scales=None):
+    """The optimizer that the estimator parameters ``params`` ask for;
+    ``step_scales`` (:class:`~skdense._parametrization.StepScales`) for a
+    parametrisation other than the standard one."""
+    return OPTIMIZERS[params["solver"]](params, n_params, dtype, step_scales)

@@ -225,7 +225,7 @@ PARAMETER_CONSTRAINTS = {
     "solver": Options("lbfgs", "sgd", "adam", "adamw"),
     "alpha": Interval(Real, 0, None),
     "batch_size": AnyOf(Options("auto"), Interval(Integral, 1, None)),
-    "learning_rate": Options("constant", "invscaling", "adaptive", "cosine"),
+    "learning_rate": Options("constant", "invscaling", "adaptive", "cosine", "coslog"),
     "warmup_iter": Interval(Integral, 0, None),
     "learning_rate_init": Interval(Real, 0, None, closed="neither"),
     "power_t": Interval(Real, 0, None),
@@ -258,6 +258,8 @@ PARAMETER_CONSTRAINTS = {
     "variance_power": Interval(Real, 0, 1),
     "calibrate_std": Boolean(),
     "label_smoothing": Interval(Real, 0, 1, closed="left"),
+    "parametrization": Options("standard", "ntk"),
+    "input_scale": Boolean(),
 }
 
 
@@ -345,6 +347,18 @@ def check_solver_options(params, keep_probs, incremental):
                 "takes none. Use solver='adam' or 'sgd', or max_norm=None."
             )
     _check_loss_options(params)
+    if params["input_scale"] and params["solver"] == "lbfgs":
+        raise ValueError(
+            "input_scale=True learns a scale per input with the stochastic "
+            "solvers' steps; solver='lbfgs' takes none. Use solver='adam', "
+            "'adamw' or 'sgd', or input_scale=False."
+        )
+    if params["parametrization"] != "standard" and params["solver"] == "lbfgs":
+        raise ValueError(
+            f"parametrization={params['parametrization']!r} shapes the steps of "
+            "the stochastic solvers; solver='lbfgs' takes none. Use "
+            "solver='adam', 'adamw' or 'sgd', or parametrization='standard'."
+        )
     if params["warmup_iter"] and params["solver"] == "lbfgs":
         raise ValueError(
             f"warmup_iter={params['warmup_iter']!r} warms up the learning rate of "

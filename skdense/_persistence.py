@@ -23,6 +23,7 @@ SKOPS_TRUSTED_TYPES = [
     "skdense._optimizers.AdamOptimizer",
     "skdense._optimizers.AdamWOptimizer",
     "skdense._optimizers.CosineSchedule",
+    "skdense._optimizers.CosLogSchedule",
     "skdense._optimizers.SGDOptimizer",
     "skdense._regressor.DenseNetRegressor",
 ]
@@ -95,7 +96,8 @@ def migrated_state(state, parameter_defaults):
     for name, default in parameter_defaults.items():
         state.setdefault(name, default)
     state = _state_of_0_1_in_0_2(state)
-    if "target_mean_" in state and "std_scale_" not in state:
+    gaussian = state.get("out_activation_") == "gaussian"
+    if gaussian and "target_mean_" in state and "std_scale_" not in state:
         state["std_scale_"] = np.ones(len(state["target_mean_"]))  # uncalibrated
     return state
 

@@ -24,7 +24,7 @@ from ._inference import (
 )
 from ._params import validate_parameters
 from ._targets import Targets, standardisation
-from ._validation import errors_name, validate_X, validate_X_y
+from ._validation import errors_name, validate_X
 
 _OUTPUTS = {
     "squared_error": "identity",
@@ -236,6 +236,8 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         quantile=None,
         variance_power=0.5,
         calibrate_std=True,
+        parametrization="standard",
+        input_scale=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -273,11 +275,13 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         self.quantile = quantile
         self.variance_power = variance_power
         self.calibrate_std = calibrate_std
+        self.parametrization = parametrization
+        self.input_scale = input_scale
 
     # ----------------------------------------------------------- targets
 
     def _validate_input(self, X, y, incremental, reset, classes):
-        X, y = validate_X_y(self, X, y, reset, multi_output=True, y_numeric=True)
+        X, y = self._validate_X_y(X, y, reset, multi_output=True, y_numeric=True)
         with errors_name("y"):
             Y = np.asarray(y, dtype=X.dtype).reshape(len(y), -1)
         if not np.isfinite(Y).all():
@@ -303,8 +307,17 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         for the other losses), weighted as the loss weighs the samples."""
         self.__dict__.pop("target_mean_", None)
         self.__dict__.pop("target_scale_", None)
-        if self.loss == "gaussian_nll":
+        if self._standardises_targets():
             self.target_mean_, self.target_scale_ = standardisation(Y, sample_weight)
+
+    def _standardises_targets(self):
+        """Whether the network trains on standardised targets: with
+        ``loss='gaussian_nll'`` here (the other losses train on y, as MLP)."""
+        return self.loss == "gaussian_nll"
+
+    def _is_gaussian(self):
+        """Whether the fitted network predicts a mean and a variance."""
+        return self.out_activation_ == "gaussian"
 
     def _standardised(self, Y):
         if not hasattr(self, "target_mean_"):
@@ -390,7 +403,7 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         ``sqrt(mean(z**2))`` with ``z`` each row's standardised residual.
         1 without held-out data, or with ``calibrate_std=False``."""
         self.__dict__.pop("std_scale_", None)
-        if not hasattr(self, "target_mean_"):
+        if not self._is_gaussian():
             return
         self.std_scale_ = np.ones(self.n_outputs_)
         if validation is None or not self.calibrate_std:
@@ -508,9 +521,11 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         if not return_std:
             mean = self._in_row_chunks(X, self._predicted_mean, self.n_outputs_)
             return self._squeeze(mean)
-        if not hasattr(self, "target_mean_"):
+        if not self._is_gaussian():
             mean, std = self._mean_std(X, self._activate, self.n_outputs_)
-            return self._squeeze(mean), self._squeeze(std)
+            if hasattr(self, "target_mean_"):
+                std *= self.target_scale_.astype(std.dtype)
+            return self._squeeze(self._in_units(mean)), self._squeeze(std)
         X = validate_X(self, X)
         monte_carlo = self._gaussian_passes()
         rows = min(X.shape[0], PREDICT_CHUNK)
@@ -557,8 +572,9 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         """
         check_is_fitted(self)
         k = self.n_outputs_
-        if not hasattr(self, "target_mean_"):
+        if not self._is_gaussian():
             samples = self._samples(X, self._activate, k, n_samples, random_state)
+            samples = self._in_units(samples)
         else:
             samples = self._gaussian_samples(X, n_samples, random_state)
         return samples[:, 0] if k == 1 else samples

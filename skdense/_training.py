@@ -38,6 +38,7 @@ from ._buffers import Buffers
 from ._callbacks import NoTasks
 from ._constraints import make_constraint
 from ._dropout import RowKeyedDropout, has_dropout, row_keys
+from ._parametrization import input_scale_step
 from ._params import SettingsOfParameters
 from ._penalties import make_penalty
 from ._targets import smooth_labels
@@ -235,15 +236,31 @@ class BatchLoop:
         n_coefs = self.network.n_coefs
         if decoupled or self.penalty.has_l1:
             weight_sum = X.shape[0] if weights is None else weights.sum()
-        if decoupled:
-            self.optimizer.decay(theta[:n_coefs], self.penalty.l2_strength / weight_sum)
-        self.optimizer.step(theta, self.grad)
+        decay = self.penalty.l2_strength / weight_sum if decoupled else 0.0
+        scale = self.optimizer.input_scale
+        if scale is None:
+            if decay:
+                self.optimizer.decay(theta[:n_coefs], decay)
+            self.optimizer.step(theta, self.grad)
+        else:
+            network, work = self.network, self._buffers
+            input_scale_step(self.optimizer, theta, self.grad, network, work, decay)
         if self.penalty.has_l1:
             steps = self.optimizer.step_sizes(0, n_coefs) / weight_sum
+            if scale is not None:  # V's step sizes, in W = diag(s) V
+                steps = steps * _first_layer_factor(scale, self.network)
             self.penalty.prox(theta[:n_coefs], steps)
         if self.constraint is not None:
             self.constraint.apply(self.network.unpack(theta)[0][:-1])
         return loss
+
+
+def _first_layer_factor(scale, network):
+    """``scale**2`` on the first layer's weights, 1 on the other weights."""
+    factor = np.ones(network.n_coefs, dtype=network.dtype)
+    first = network.layer_sizes[0] * network.layer_sizes[1]
+    factor[:first] = np.repeat(scale**2, network.layer_sizes[1])
+    return factor
 
 
 class StochasticSolver:
@@ -342,7 +359,7 @@ class StochasticSolver:
                     break
                 if self._should_stop(state, settings, validation) or once:
                     break
-                if state.n_iter == settings.max_iter:
+                if state.n_iter == settings.max_iter and optimizer.schedule is None:
                     warnings.warn(
                         f"Stochastic Optimizer: Maximum iterations "
                         f"({settings.max_iter}) reached and the optimization "

@@ -100,7 +100,7 @@ def validate_X(estimator, X):
     """``X`` validated for prediction by the fitted ``estimator``."""
     check_is_fitted(estimator)
     with errors_name("X"):
-        return validate_data(estimator, X, reset=False, **X_FORMATS)
+        return estimator._validate_features(X, reset=False)
 
 
 def validate_X_y(estimator, X, y, reset, **y_options):
@@ -133,7 +133,7 @@ def check_validation_arguments(X_val, y_val, early_stopping, solver):
 def validate_held_out_X(estimator, X_val, dtype):
     """``X_val`` validated against the fitted features, in the training dtype."""
     with errors_name("X_val"):
-        X_val = validate_data(estimator, X_val, reset=False, **X_FORMATS)
+        X_val = estimator._validate_features(X_val, reset=False)
     X_val = X_val.astype(dtype, copy=False)
     return X_val.tocsr() if hasattr(X_val, "tocsr") else X_val
 

@@ -34,6 +34,13 @@ graph as one without.
   the calibration ``std_scale_``: the model's own uncertainty, Monte-Carlo
   dropout's, needs the passes, which only Python runs.
 
+The tabular estimators' graphs begin with their preprocessing (Gather,
+IsNaN, Sub, Mul, the smooth clipping's Div and Sqrt, Where for missing
+values, Equal and Cast for the one-hot columns): their input is the raw
+table as one numeric tensor, NaN for a missing value. A categorical column
+with text categories cannot be in that tensor, and is refused at export
+with the fix (numeric codes).
+
 Needs the optional dependencies: ``pip install "skdense[onnx]"``.
 """
 
@@ -78,12 +85,15 @@ from sklearn.utils.validation import check_is_fitted
 from ._activations import per_hidden_layer
 from ._classifier import DenseNetClassifier
 from ._regressor import DenseNetRegressor
+from ._tabular import TabularNetClassifier, TabularNetRegressor
 
 __all__ = ["CLASSIFIER_ALIAS", "REGRESSOR_ALIAS"]
 
 #: Names of the skdense operators in skl2onnx's registry.
 CLASSIFIER_ALIAS = "SkdenseDenseNetClassifier"
 REGRESSOR_ALIAS = "SkdenseDenseNetRegressor"
+TABULAR_CLASSIFIER_ALIAS = "SkdenseTabularNetClassifier"
+TABULAR_REGRESSOR_ALIAS = "SkdenseTabularNetRegressor"
 
 
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
@@ -104,10 +114,15 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
 
 def _parse_regressor(scope, model, inputs, custom_parsers=None):
     check_is_fitted(model)
-    if not hasattr(model, "target_mean_"):
+    if model.out_activation_ != "gaussian":
         return _parse_sklearn_simple_model(scope, model, inputs, custom_parsers)
     # loss='gaussian_nll': the mean and the data's standard deviation.
-    operator = scope.declare_local_operator(REGRESSOR_ALIAS, model)
+    alias = (
+        TABULAR_REGRESSOR_ALIAS
+        if hasattr(model, "preprocessor_")
+        else (REGRESSOR_ALIAS)
+    )
+    operator = scope.declare_local_operator(alias, model)
     operator.inputs = inputs
     for name in ("variable", "std"):
         output = scope.declare_local_variable(name, guess_tensor_type(inputs[0].type))
@@ -186,18 +201,23 @@ def _convert_regressor(scope, operator, container):
     if not hasattr(model, "target_mean_"):
         _forward_pass(scope, operator, container, operator.outputs[0].full_name)
         return
-    network_output = scope.get_unique_variable_name("gaussian")
+    network_output = scope.get_unique_variable_name("network_output")
     proto_dtype = _forward_pass(scope, operator, container, network_output)
     graph = Graph(scope, container, proto_dtype)
+    if model.out_activation_ != "gaussian":  # standardised targets
+        _in_units(graph, model, network_output, operator.outputs[0].full_name)
+        return
     mean, variance = split_halves(graph, network_output)
-    scale = graph.constant(model.target_scale_)
-    mean = graph.node("Mul", [mean, scale])
-    graph.node(
-        "Add", [mean, graph.constant(model.target_mean_)], operator.outputs[0].full_name
-    )
+    _in_units(graph, model, mean, operator.outputs[0].full_name)
     std = graph.node("Sqrt", [variance])
     calibrated = graph.constant(model.target_scale_ * model.std_scale_)
     graph.node("Mul", [std, calibrated], operator.outputs[1].full_name)
+
+
+def _in_units(graph, model, standardised, output_name):
+    """``standardised * target_scale_ + target_mean_`` into ``output_name``."""
+    scaled = graph.node("Mul", [standardised, graph.constant(model.target_scale_)])
+    graph.node("Add", [scaled, graph.constant(model.target_mean_)], output_name)
 
 
 def _forward_pass(scope, operator, container, output_name):
@@ -210,6 +230,8 @@ def _forward_pass(scope, operator, container, output_name):
     values = scope.get_unique_variable_name("cast_input")
     apply_cast(scope, operator.inputs[0].full_name, values, container, to=proto_dtype)
     graph = Graph(scope, container, proto_dtype)
+    if hasattr(model, "preprocessor_"):
+        values = _preprocessing(graph, model.preprocessor_, values)
     n_layers = len(model.coefs_)
     hidden = per_hidden_layer(model.hidden_activation_, n_layers - 1)
     activations = [*hidden, model.out_activation_]
@@ -220,6 +242,57 @@ def _forward_pass(scope, operator, container, output_name):
         ONNX_ACTIVATIONS[activations[layer]](graph, values, output)
         values = output
     return proto_dtype
+
+
+def _preprocessing(graph, preprocessor, values):
+    """The tabular networks' :class:`TabularPreprocessor` as ONNX nodes, on
+    the input's raw columns; returns the name of the network's input."""
+    _check_numeric_categories(preprocessor)
+    int64 = onnx_proto.TensorProto.INT64
+    blocks = []
+    numeric = np.flatnonzero(~preprocessor.is_categorical_)
+    if numeric.size:
+        columns = graph.node("Gather", [values, graph.constant(numeric, int64)], axis=1)
+        missing = graph.node("IsNaN", [columns])
+        centred = graph.node("Sub", [columns, graph.constant(preprocessor.median_)])
+        scaled = graph.node("Mul", [centred, graph.constant(preprocessor.scale_)])
+        if preprocessor.numeric_scaling == "robust":  # x / sqrt(1 + (x / c)**2)
+            ratio = graph.node("Div", [scaled, graph.constant(preprocessor.clip)])
+            square = graph.node("Mul", [ratio, ratio])
+            root = graph.node(
+                "Sqrt", [graph.node("Add", [square, graph.constant(1.0)])]
+            )
+            scaled = graph.node("Div", [scaled, root])
+        blocks.append(graph.node("Where", [missing, graph.constant(0.0), scaled]))
+        flagged = np.flatnonzero(preprocessor.has_missing_indicator_)
+        if flagged.size:
+            picked = graph.constant(flagged, int64)
+            indicators = graph.node("Gather", [missing, picked], axis=1)
+            blocks.append(graph.node("Cast", [indicators], to=graph.proto_dtype))
+    categorical = np.flatnonzero(preprocessor.is_categorical_)
+    for index, categories in zip(categorical, preprocessor.categories_):
+        column = graph.node("Gather", [values, graph.constant([index], int64)], axis=1)
+        known = graph.constant(np.asarray(categories, dtype=float)[None, :])
+        equal = graph.node("Equal", [column, known])
+        blocks.append(graph.node("Cast", [equal], to=graph.proto_dtype))
+    return graph.node("Concat", blocks, axis=1)
+
+
+def _check_numeric_categories(preprocessor):
+    """Refuse text categories: the graph's input is one numeric tensor."""
+    for index, categories in zip(
+        np.flatnonzero(preprocessor.is_categorical_), preprocessor.categories_
+    ):
+        try:
+            np.asarray(categories, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Column {index} is categorical with text categories (such as "
+                f"{categories[0]!r}); the ONNX graph takes one numeric tensor, "
+                "so it can one-hot encode numeric categories only. Encode the "
+                "categories as numbers (for example with OrdinalEncoder) "
+                "before fitting to export the model."
+            ) from None
 
 
 def _dense_layer(scope, container, inputs, coef, intercept, proto_dtype):
@@ -242,22 +315,30 @@ def _dense_layer(scope, container, inputs, coef, intercept, proto_dtype):
     return total
 
 
-update_registered_converter(
-    DenseNetClassifier,
-    CLASSIFIER_ALIAS,
-    _classifier_shapes,
-    _convert_classifier,
-    parser=_parse_classifier,
-    options={
-        "zipmap": [True, False, "columns"],
-        "output_class_labels": [False, True],
-        "nocl": [True, False],
-    },
-)
-update_registered_converter(
-    DenseNetRegressor,
-    REGRESSOR_ALIAS,
-    _regressor_shapes,
-    _convert_regressor,
-    parser=_parse_regressor,
-)
+for _classifier, _alias in [
+    (DenseNetClassifier, CLASSIFIER_ALIAS),
+    (TabularNetClassifier, TABULAR_CLASSIFIER_ALIAS),
+]:
+    update_registered_converter(
+        _classifier,
+        _alias,
+        _classifier_shapes,
+        _convert_classifier,
+        parser=_parse_classifier,
+        options={
+            "zipmap": [True, False, "columns"],
+            "output_class_labels": [False, True],
+            "nocl": [True, False],
+        },
+    )
+for _regressor, _alias in [
+    (DenseNetRegressor, REGRESSOR_ALIAS),
+    (TabularNetRegressor, TABULAR_REGRESSOR_ALIAS),
+]:
+    update_registered_converter(
+        _regressor,
+        _alias,
+        _regressor_shapes,
+        _convert_regressor,
+        parser=_parse_regressor,
+    )

@@ -2,7 +2,12 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdense import DenseNetClassifier, DenseNetRegressor
+from skdense import (
+    DenseNetClassifier,
+    DenseNetRegressor,
+    TabularNetClassifier,
+    TabularNetRegressor,
+)
 
 CLASSIFIER_CONFIGS = [
     DenseNetClassifier(),
@@ -19,6 +24,8 @@ CLASSIFIER_CONFIGS = [
         hidden_layer_sizes=(8, 6), activation=["leaky_relu", "softplus"]
     ),
     DenseNetClassifier(solver="lbfgs"),
+    DenseNetClassifier(parametrization="ntk", learning_rate="coslog"),
+    DenseNetClassifier(label_smoothing=0.1),
 ]
 
 REGRESSOR_CONFIGS = [
@@ -37,9 +44,22 @@ REGRESSOR_CONFIGS = [
     DenseNetRegressor(loss="quantile", quantile=0.5),
     DenseNetRegressor(hidden_layer_sizes=(32, 16), activation=["elu", "gelu"]),
     DenseNetRegressor(solver="lbfgs"),
+    DenseNetRegressor(
+        parametrization="ntk", learning_rate="coslog", learning_rate_init=0.01
+    ),
+]
+
+# Small networks and few epochs: the checks fit many times.
+_SMALL = dict(hidden_layer_sizes=(16, 16), max_iter=30, n_iter_no_change=30)
+TABULAR_CONFIGS = [
+    TabularNetClassifier(**_SMALL),
+    TabularNetClassifier(**_SMALL, numeric_scaling="standard", keep_prob=0.8),
+    TabularNetRegressor(**_SMALL),
+    TabularNetRegressor(**_SMALL, loss="gaussian_nll"),
+    TabularNetRegressor(**_SMALL, loss="poisson"),
 ]
 
 
-@parametrize_with_checks(CLASSIFIER_CONFIGS + REGRESSOR_CONFIGS)
+@parametrize_with_checks(CLASSIFIER_CONFIGS + REGRESSOR_CONFIGS + TABULAR_CONFIGS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

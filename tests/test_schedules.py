@@ -1,11 +1,11 @@
-"""The cosine schedule with warm-up, through both estimators."""
+"""The cosine schedule with warm-up and the cosine-log one, through both estimators."""
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
 
 from skdense import DenseNetClassifier, DenseNetRegressor
-from skdense._optimizers import CosineSchedule
+from skdense._optimizers import CosineSchedule, CosLogSchedule
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -116,3 +116,50 @@ def test_the_schedule_defaults_leave_mlps_fit_unchanged():
     for schedule in ("invscaling", "adaptive"):
         other = DenseNetClassifier(**params, learning_rate=schedule).fit(X, y)
         np.testing.assert_array_equal(other.coefs_[0], plain.coefs_[0])
+
+
+def _realmlp_coslog(t, cycles=4):
+    """pytabkit's ``CoslogFunc`` written out from the paper's formula."""
+    return 0.5 * (1 - np.cos(2 * np.pi * np.log2(1 + (2**cycles - 1) * t)))
+
+
+def test_coslog_is_realmlps_formula_at_each_epochs_middle():
+    schedule = CosLogSchedule(0.04, 256)
+    middles = (np.arange(256) + 0.5) / 256
+    rates = [schedule.rate(epoch) for epoch in range(256)]
+    np.testing.assert_allclose(rates, 0.04 * _realmlp_coslog(middles), rtol=1e-12)
+    # four cycles: the rate returns near 0 where log2(1 + 15 t) is 1, 2 and 3
+    for ends in (1 / 15, 3 / 15, 7 / 15):
+        assert min(rates[int(ends * 256) - 1 : int(ends * 256) + 2]) < 0.04 * 0.03
+    assert max(rates) > 0.04 * 0.999 and min(rates) > 0
+    assert schedule.rate(300) == schedule.rate(255)  # partial_fit past max_iter
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["sgd", "adam", "adamw"])
+def test_each_epoch_steps_at_the_coslog_rate(estimator, solver, monkeypatch):
+    X, y = _data(estimator)
+    rates = _recorded_rates(monkeypatch)
+    model = estimator(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        learning_rate="coslog",
+        max_iter=9,
+        batch_size=40,
+        learning_rate_init=0.05,
+        tol=0,
+        random_state=0,
+    ).fit(X, y)
+    schedule = CosLogSchedule(0.05, 9)
+    assert model.n_iter_ == 9
+    assert rates == [schedule.rate(epoch) for epoch in range(9) for _ in range(3)]
+    rates.clear()
+    model.partial_fit(X, y)  # past max_iter: the last rate
+    assert rates == [schedule.rate(8)] * 3
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_coslog_takes_no_warm_up(estimator, unchanged_by):
+    X, y = _data(estimator)
+    model = estimator(learning_rate="coslog", warmup_iter=2)
+    unchanged_by(model, lambda m: m.fit(X, y), match="warms up the cosine schedule")

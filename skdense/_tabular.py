@@ -1,0 +1,254 @@
+"""TabularNetClassifier and TabularNetRegressor: the networks with defaults
+for tabular data and the preprocessing built in.
+
+They are DenseNet estimators in everything (parameters, fitted attributes,
+methods) but three: ``X`` is a raw table, turned into network inputs by a
+:class:`~skdense._preprocessing.TabularPreprocessor` fitted with the network
+(``preprocessor_``); the defaults are the measured recipe of
+``benchmarks/bench_tabular.py`` rather than MLP's; and the regressor trains
+on standardised targets whatever its loss (but Poisson's).
+"""
+
+# Authors: The skdense developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, check_X_y
+
+from ._classifier import DenseNetClassifier
+from ._docs import tabular_doc
+from ._preprocessing import TabularPreprocessor
+from ._regressor import DenseNetRegressor
+from ._validation import X_FORMATS, errors_name
+
+
+class _TabularInput:
+    """The raw table in, the preprocessed network inputs out."""
+
+    def _validate_features(self, X, reset):
+        if reset:
+            self.preprocessor_ = TabularPreprocessor(
+                self.categorical_features,
+                numeric_scaling=self.numeric_scaling,
+                dtype=np.dtype(self.dtype).type,
+            ).fit(X)
+            self.n_features_in_ = self.preprocessor_.n_features_in_
+            self.__dict__.pop("feature_names_in_", None)
+            if hasattr(self.preprocessor_, "feature_names_in_"):
+                self.feature_names_in_ = self.preprocessor_.feature_names_in_
+        check_is_fitted(self, "preprocessor_")
+        return self.preprocessor_.transform(X)
+
+    def _validate_X_y(self, X, y, reset, **y_options):
+        with errors_name("X"):
+            X = self._validate_features(X, reset)
+        with errors_name("y"):
+            return check_X_y(X, y, **X_FORMATS, **y_options)
+
+    @available_if(lambda self: self._check_solver())
+    def partial_fit(self, X, y, *args, **kwargs):
+        """Train one epoch on the block ``X``, ``y``; see the DenseNet
+        estimator's ``partial_fit`` for the arguments.
+
+        The preprocessing is fitted by the first call (or by ``fit``) and
+        kept by the next ones. A block trains as it is, without a validation
+        split, whatever ``early_stopping`` says (which only ``fit`` uses).
+        """
+        early_stopping = self.early_stopping
+        self.early_stopping = False
+        try:
+            return super().partial_fit(X, y, *args, **kwargs)
+        finally:
+            self.early_stopping = early_stopping
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+
+class TabularNetClassifier(_TabularInput, DenseNetClassifier):
+    __doc__ = tabular_doc(DenseNetClassifier, "selu")
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(256, 256, 256),
+        activation="selu",
+        solver="adam",
+        alpha=0.0,
+        batch_size=256,
+        learning_rate="coslog",
+        learning_rate_init=0.04,
+        power_t=0.5,
+        max_iter=100,
+        shuffle=True,
+        random_state=None,
+        tol=0.0001,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=True,
+        validation_fraction=0.2,
+        beta_1=0.9,
+        beta_2=0.95,
+        epsilon=1e-08,
+        n_iter_no_change=100,
+        max_fun=15000,
+        penalty="l2",
+        l1_ratio=0.5,
+        keep_prob=1.0,
+        input_keep_prob=1.0,
+        scoring=None,
+        class_weight=None,
+        n_threads="auto",
+        mc_samples=100,
+        max_norm=None,
+        warmup_iter=0,
+        label_smoothing=0.1,
+        parametrization="ntk",
+        categorical_features="from_dtype",
+        numeric_scaling="robust",
+        dtype="float32",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            penalty=penalty,
+            l1_ratio=l1_ratio,
+            keep_prob=keep_prob,
+            input_keep_prob=input_keep_prob,
+            scoring=scoring,
+            class_weight=class_weight,
+            n_threads=n_threads,
+            mc_samples=mc_samples,
+            max_norm=max_norm,
+            warmup_iter=warmup_iter,
+            label_smoothing=label_smoothing,
+            parametrization=parametrization,
+        )
+        self.categorical_features = categorical_features
+        self.numeric_scaling = numeric_scaling
+        self.dtype = dtype
+
+
+class TabularNetRegressor(_TabularInput, DenseNetRegressor):
+    __doc__ = tabular_doc(DenseNetRegressor, "mish")
+
+    def __init__(
+        self,
+        *,
+        loss="squared_error",
+        hidden_layer_sizes=(256, 256, 256),
+        activation="mish",
+        solver="adam",
+        alpha=0.0,
+        batch_size=256,
+        learning_rate="coslog",
+        learning_rate_init=0.04,
+        power_t=0.5,
+        max_iter=100,
+        shuffle=True,
+        random_state=None,
+        tol=0.0001,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=True,
+        validation_fraction=0.2,
+        beta_1=0.9,
+        beta_2=0.95,
+        epsilon=1e-08,
+        n_iter_no_change=100,
+        max_fun=15000,
+        penalty="l2",
+        l1_ratio=0.5,
+        keep_prob=1.0,
+        input_keep_prob=1.0,
+        scoring=None,
+        n_threads="auto",
+        mc_samples=100,
+        max_norm=None,
+        warmup_iter=0,
+        quantile=None,
+        variance_power=0.5,
+        calibrate_std=True,
+        parametrization="ntk",
+        categorical_features="from_dtype",
+        numeric_scaling="robust",
+        dtype="float32",
+    ):
+        super().__init__(
+            loss=loss,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            penalty=penalty,
+            l1_ratio=l1_ratio,
+            keep_prob=keep_prob,
+            input_keep_prob=input_keep_prob,
+            scoring=scoring,
+            n_threads=n_threads,
+            mc_samples=mc_samples,
+            max_norm=max_norm,
+            warmup_iter=warmup_iter,
+            quantile=quantile,
+            variance_power=variance_power,
+            calibrate_std=calibrate_std,
+            parametrization=parametrization,
+        )
+        self.categorical_features = categorical_features
+        self.numeric_scaling = numeric_scaling
+        self.dtype = dtype
+
+    def _standardises_targets(self):
+        """Every loss but Poisson's (whose log link needs y's own scale)
+        trains on standardised targets."""
+        return self.loss != "poisson"
