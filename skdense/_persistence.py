@@ -22,10 +22,14 @@ SKOPS_TRUSTED_TYPES = [
     "skdense._fit_state.FitState",
     "skdense._optimizers.AdamOptimizer",
     "skdense._optimizers.AdamWOptimizer",
-    "skdense._optimizers.CosineSchedule",
     "skdense._optimizers.CosLogSchedule",
+    "skdense._optimizers.CosineSchedule",
     "skdense._optimizers.SGDOptimizer",
+    "skdense._parametrization.StepScales",
+    "skdense._preprocessing.TabularPreprocessor",
     "skdense._regressor.DenseNetRegressor",
+    "skdense._tabular.TabularNetClassifier",
+    "skdense._tabular.TabularNetRegressor",
 ]
 
 

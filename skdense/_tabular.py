@@ -23,6 +23,20 @@ from ._regressor import DenseNetRegressor
 from ._validation import X_FORMATS, errors_name
 
 
+def _float_type(dtype):
+    """``dtype`` as NumPy's float32 or float64 type; anything else refused."""
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:
+        kind = None
+    if kind not in (np.float32, np.float64):
+        raise ValueError(
+            f"dtype must be 'float32' or 'float64' (the network's precision); "
+            f"got {dtype!r}."
+        )
+    return kind.type
+
+
 class _TabularInput:
     """The raw table in, the preprocessed network inputs out."""
 
@@ -31,7 +45,7 @@ class _TabularInput:
             self.preprocessor_ = TabularPreprocessor(
                 self.categorical_features,
                 numeric_scaling=self.numeric_scaling,
-                dtype=np.dtype(self.dtype).type,
+                dtype=_float_type(self.dtype),
             ).fit(X)
             self.n_features_in_ = self.preprocessor_.n_features_in_
             self.__dict__.pop("feature_names_in_", None)
@@ -81,7 +95,7 @@ class TabularNetClassifier(_TabularInput, DenseNetClassifier):
         activation="selu",
         solver="adam",
         alpha=0.0,
-        batch_size=256,
+        batch_size="auto",
         learning_rate="coslog",
         learning_rate_init=0.04,
         power_t=0.5,
@@ -112,6 +126,7 @@ class TabularNetClassifier(_TabularInput, DenseNetClassifier):
         warmup_iter=0,
         label_smoothing=0.1,
         parametrization="ntk",
+        input_scale=True,
         categorical_features="from_dtype",
         numeric_scaling="robust",
         dtype="float32",
@@ -152,6 +167,7 @@ class TabularNetClassifier(_TabularInput, DenseNetClassifier):
             warmup_iter=warmup_iter,
             label_smoothing=label_smoothing,
             parametrization=parametrization,
+            input_scale=input_scale,
         )
         self.categorical_features = categorical_features
         self.numeric_scaling = numeric_scaling
@@ -169,7 +185,7 @@ class TabularNetRegressor(_TabularInput, DenseNetRegressor):
         activation="mish",
         solver="adam",
         alpha=0.0,
-        batch_size=256,
+        batch_size="auto",
         learning_rate="coslog",
         learning_rate_init=0.04,
         power_t=0.5,
@@ -201,6 +217,7 @@ class TabularNetRegressor(_TabularInput, DenseNetRegressor):
         variance_power=0.5,
         calibrate_std=True,
         parametrization="ntk",
+        input_scale=True,
         categorical_features="from_dtype",
         numeric_scaling="robust",
         dtype="float32",
@@ -243,6 +260,7 @@ class TabularNetRegressor(_TabularInput, DenseNetRegressor):
             variance_power=variance_power,
             calibrate_std=calibrate_std,
             parametrization=parametrization,
+            input_scale=input_scale,
         )
         self.categorical_features = categorical_features
         self.numeric_scaling = numeric_scaling

@@ -56,10 +56,28 @@ TABULAR_CONFIGS = [
     TabularNetClassifier(**_SMALL, numeric_scaling="standard", keep_prob=0.8),
     TabularNetRegressor(**_SMALL),
     TabularNetRegressor(**_SMALL, loss="gaussian_nll"),
-    TabularNetRegressor(**_SMALL, loss="poisson"),
+    TabularNetRegressor(**_SMALL, loss="quantile", quantile=0.5, input_scale=True),
 ]
 
 
-@parametrize_with_checks(CLASSIFIER_CONFIGS + REGRESSOR_CONFIGS + TABULAR_CONFIGS)
+def _expected_failures(estimator):
+    """The checks the tabular networks fail by design, and why."""
+    if not isinstance(estimator, (TabularNetClassifier, TabularNetRegressor)):
+        return {}
+    return {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "early stopping's validation split draws rows, not weights, and the "
+            "robust scaling's quantiles are unweighted (as RobustScaler's)"
+        ),
+        "check_regressor_multioutput": (
+            "predictions come in the network's dtype, float32 by default"
+        ),
+    }
+
+
+@parametrize_with_checks(
+    CLASSIFIER_CONFIGS + REGRESSOR_CONFIGS + TABULAR_CONFIGS,
+    expected_failed_checks=_expected_failures,
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

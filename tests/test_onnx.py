@@ -20,7 +20,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skdense.onnx  # noqa: F401  (registers the converters)
-from skdense import DenseNetClassifier, DenseNetRegressor
+from skdense import (
+    DenseNetClassifier,
+    DenseNetRegressor,
+    TabularNetClassifier,
+    TabularNetRegressor,
+)
 from skdense._activations import ACTIVATIONS as ACTIVATION_TABLE
 
 # Every hidden activation, and a list of one per hidden layer.
@@ -330,3 +335,56 @@ def test_zipmap_on_float64_probabilities_is_refused_with_the_fix(in_pipeline):
         to_onnx(model, X_test[:1])
     _, (labels, _) = _run(model, X_test, zipmap=False)
     np.testing.assert_array_equal(labels, model.predict(X_test))
+
+
+def _raw_table(dtype, seed=0, n=300):
+    """Numbers with outliers and missing values, and a numeric-coded
+    categorical column (2) with a missing code."""
+    rng = np.random.default_rng(seed)
+    X = np.c_[
+        rng.lognormal(2, 1.5, n), rng.normal(size=n), rng.integers(0, 4, n)
+    ].astype(float)
+    X[rng.random(n) < 0.1, 0] = np.nan
+    X[rng.random(n) < 0.05, 2] = np.nan
+    signal = np.log1p(np.nan_to_num(X[:, 0])) + X[:, 1] + (X[:, 2] == 1)
+    return X.astype(dtype), signal
+
+
+@pytest.mark.parametrize("estimator", [TabularNetClassifier, TabularNetRegressor])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("numeric_scaling", ["robust", "standard"])
+def test_tabular_preprocessing_runs_in_the_graph(estimator, dtype, numeric_scaling):
+    X, signal = _raw_table(dtype)
+    classifier = estimator is TabularNetClassifier
+    y = (signal > np.median(signal)).astype(int) if classifier else signal
+    model = _fit(
+        estimator(
+            hidden_layer_sizes=(16,),
+            max_iter=10,
+            categorical_features=[2],
+            numeric_scaling=numeric_scaling,
+            dtype=np.dtype(dtype).name,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    X_new, _ = _raw_table(dtype, seed=1)
+    X_new[:5, 2] = 9  # an unseen category
+    _, outputs = _run(model, X_new, **({"zipmap": False} if classifier else {}))
+    if classifier:
+        expected = model.predict_proba(X_new)
+        np.testing.assert_array_equal(outputs[0], model.predict(X_new))
+        got = outputs[1]
+    else:
+        expected, got = model.predict(X_new), outputs[0].ravel()
+    np.testing.assert_allclose(got, expected, rtol=TOLERANCE[dtype] * 10, atol=1e-6)
+
+
+def test_text_categories_are_refused_at_export_with_the_fix():
+    X = np.array([["a", 1.0], ["b", 2.0], ["a", 3.0], ["b", 0.5]] * 5, dtype=object)
+    model = _fit(
+        TabularNetClassifier(hidden_layer_sizes=(4,), max_iter=2), X, [0, 1] * 10
+    )
+    with pytest.raises(ValueError, match=r"text categories .* OrdinalEncoder"):
+        to_onnx(model, np.zeros((1, 2), dtype=np.float32))

@@ -76,6 +76,8 @@ BAD_PARAMETERS = [
     ("warmup_iter", 2.5, "warmup_iter"),
     ("label_smoothing", 1.0, r"label_smoothing must be a float in \[0, 1\)"),
     ("label_smoothing", -0.1, "label_smoothing"),
+    ("parametrization", "mup", "parametrization must be one of 'standard', 'ntk'"),
+    ("input_scale", "yes", "input_scale must be"),
 ]
 
 

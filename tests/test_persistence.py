@@ -22,6 +22,8 @@ from skdense import (
     DenseNetClassifier,
     DenseNetRegressor,
     InconsistentVersionWarning,
+    TabularNetClassifier,
+    TabularNetRegressor,
 )
 from skdense._params import PARAMETER_CONSTRAINTS, Options
 
@@ -95,7 +97,9 @@ def _every_kind_of_fitted_model():
         for name, constraint in PARAMETER_CONSTRAINTS.items()
         if isinstance(constraint, Options)
     }
-    for estimator in (DenseNetClassifier, DenseNetRegressor):
+    estimators = [DenseNetClassifier, DenseNetRegressor]
+    estimators += [TabularNetClassifier, TabularNetRegressor]
+    for estimator in estimators:
         names = set(estimator().get_params())
         for name, values in options.items():
             for value, extra in itertools.product(
@@ -110,6 +114,7 @@ def _every_kind_of_fitted_model():
                     params["quantile"] = 0.5
                 if params.get("solver") == "lbfgs":
                     params.update(keep_prob=1.0, early_stopping=False, penalty="l2")
+                    params.update(parametrization="standard", input_scale=False)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     yield _fitted(estimator(**params, random_state=0))
