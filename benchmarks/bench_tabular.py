@@ -313,9 +313,12 @@ def main(argv=None):
     if args.uci:
         jobs += list(uci_jobs(regression_models, args.uci, args.uci_splits, overrides))
     rows = Parallel(n_jobs=args.n_jobs, verbose=5)(jobs)
-    for path in args.merge:
-        rows += json.loads(pathlib.Path(path).read_text())["rows"]
+    merged = [json.loads(pathlib.Path(path).read_text()) for path in args.merge]
+    for report in merged:
+        rows += report["rows"]
     results = {"rows": rows, "overrides": overrides}
+    if merged:  # how the merged rows were made
+        results["merged_runs"] = [report.get("meta") for report in merged]
     if any("error" in r for r in rows):
         results["classification"] = summary(rows, "error", ["HGB", "MLP"])
         results["classification_log_loss"] = summary(rows, "log_loss", ["HGB", "MLP"])
