@@ -129,8 +129,8 @@ def to_raw(theta, grad, scale, network, raw, raw_grad):
     raw[:n_params], raw_grad[:n_params] = theta, grad
     column = scale[:, None]
     V = raw[:first].reshape(n_inputs, -1)
+    # Where s is 0, V keeps W's values, which are 0 (W = 0 * V).
     np.divide(theta[:first].reshape(n_inputs, -1), column, out=V, where=column != 0)
-    V[scale == 0] = 0
     W_grad = grad[:first].reshape(n_inputs, -1)
     np.einsum("ij,ij->i", V, W_grad, out=raw_grad[n_params:])
     raw_grad[:first].reshape(n_inputs, -1)[...] *= column

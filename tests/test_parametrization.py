@@ -22,6 +22,8 @@ from skdense._parametrization import (
     to_raw,
 )
 from skdense._penalties import make_penalty
+from skdense._targets import Targets
+from skdense._training import BatchLoop, TrainingSet, _first_layer_factor
 
 ESTIMATORS = [DenseNetClassifier, DenseNetRegressor]
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -291,3 +293,64 @@ def test_lbfgs_refuses_the_input_scale(estimator, unchanged_by):
     X, y = _data(estimator)
     model = estimator(solver="lbfgs", input_scale=True)
     unchanged_by(model, lambda m: m.fit(X, y), match="input_scale=True learns")
+
+
+def test_the_l1_prox_of_w_is_that_of_v_in_its_own_metric():
+    """With W = diag(s) V, L1 on W is L1 on V of strength |s|: shrinking W by
+    s**2 times V's step is shrinking V by |s| times it."""
+    rng = np.random.default_rng(0)
+    network = DenseNetwork([4, 5, 2], "relu", "softmax", np.float64)
+    scale = np.array([2.0, -0.5, 0.0, 1.0])
+    V = rng.normal(size=(4, 5))
+    theta = network.initial_params(np.random.RandomState(0))
+    theta[:20] = (scale[:, None] * V).ravel()
+    V_steps = rng.uniform(0.1, 0.5, network.n_coefs)
+    penalty = make_penalty("l1", 1.0, 0.5)
+    ours = theta[: network.n_coefs].copy()
+    penalty.prox(ours, V_steps * _first_layer_factor(scale, network))
+    shrunk = V.ravel().copy()
+    penalty.prox(shrunk, np.abs(np.repeat(scale, 5)) * V_steps[:20])
+    np.testing.assert_allclose(
+        ours[:20], (scale[:, None] * shrunk.reshape(4, 5)).ravel()
+    )
+    expected = theta[20 : network.n_coefs].copy()
+    penalty.prox(expected, V_steps[20:])
+    np.testing.assert_array_equal(ours[20:], expected)  # other layers as they are
+
+
+def test_the_batch_loop_takes_the_l1_prox_of_w_in_vs_metric():
+    rng = np.random.default_rng(1)
+    network = DenseNetwork([3, 6, 3], "tanh", "softmax", np.float64)
+    X, codes = rng.normal(size=(20, 3)), rng.integers(0, 3, 20)
+    params = dict(
+        solver="sgd",
+        learning_rate="constant",
+        learning_rate_init=0.5,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        power_t=0.5,
+    )
+    penalty = make_penalty("l1", 0.5, 0.5)
+
+    def optimizer():
+        made = make_optimizer(
+            params, 30 + 3, np.float64, step_scales(network, "standard", True)
+        )
+        made.input_scale = np.array([2.0, 0.5, 1.0])
+        return made
+
+    theta = network.initial_params(np.random.RandomState(0))
+    expected = theta.copy()
+    loop = BatchLoop(network, penalty, optimizer(), None)
+    loop.run(theta, TrainingSet(X, Targets(codes, 3)), None, 20, 0)
+
+    reference, grad = optimizer(), np.empty_like(theta)
+    network.loss_gradient(
+        expected, X, np.eye(3)[codes], None, penalty, grad, include_l1=False
+    )
+    input_scale_step(reference, expected, grad, network, Buffers())
+    steps = reference.step_sizes(0, network.n_coefs) / 20
+    steps *= _first_layer_factor(reference.input_scale, network)
+    penalty.prox(expected[: network.n_coefs], steps)
+    np.testing.assert_allclose(theta, expected, rtol=1e-12)
+    assert (theta[:18] == 0).any()  # the prox did act on the first layer
