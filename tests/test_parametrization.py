@@ -333,9 +333,8 @@ def test_the_batch_loop_takes_the_l1_prox_of_w_in_vs_metric():
     penalty = make_penalty("l1", 0.5, 0.5)
 
     def optimizer():
-        made = make_optimizer(
-            params, 30 + 3, np.float64, step_scales(network, "standard", True)
-        )
+        scales = step_scales(network, "standard", True)
+        made = make_optimizer(params, n_trained(network, True), np.float64, scales)
         made.input_scale = np.array([2.0, 0.5, 1.0])
         return made
 
