@@ -202,3 +202,68 @@ def test_threads_benchmark_smoke(tmp_path, monkeypatch, capsys):
         assert list(report[state]["sweep"]) == ["0.00032M"]
     assert json.loads(out.read_text())["threshold"] == report["threshold"]
     assert "loaded" in capsys.readouterr().out
+
+
+def _fake_keel_frame(name):
+    """A small table with a text column, a category and missing numbers."""
+    import pandas as pd
+
+    rng = np.random.default_rng(len(name))
+    X = pd.DataFrame(
+        {
+            "x0": rng.normal(size=90),
+            "x1": pd.Categorical(rng.choice(["a", "b"], 90)),
+            "x2": rng.normal(size=90),
+        }
+    )
+    X.loc[::9, "x2"] = np.nan
+    y = (X["x0"] + (X["x1"] == "a") > 0.5).astype(int).to_numpy()
+    return X, y
+
+
+def test_tabular_benchmark_smoke_on_generated_data(tmp_path, monkeypatch, capsys):
+    bench = _load("bench_tabular")
+    monkeypatch.setattr(bench, "keel_frame", _fake_keel_frame)
+    monkeypatch.setattr(bench, "UCI_SETS", ["tiny"])
+    monkeypatch.setattr(bench, "ABLATIONS", {"relu, not selu": dict(activation="relu")})
+    _fake_uci_folder(tmp_path)
+    out = tmp_path / "tabular.json"
+    args = ["--datasets", "one", "two", "--folds", "2", "--ablation", "--n-jobs", "1"]
+    args += ["--uci", str(tmp_path), "--uci-splits", "2"]
+    args += ["--set", "max_iter=3", "n_iter_no_change=3", "hidden_layer_sizes=(8,)"]
+    report = bench.main([*args, "--json", str(out)])
+    results = report["classification"]
+    assert set(results) == {"TabularNet", "HGB", "MLP", "TabularNet - relu, not selu"}
+    assert results["HGB"]["ratio_to_HGB"] == 1.0 and results["MLP"]["pairs"] == 4
+    assert set(report["regression"]) == {"TabularNet", "HGB", "MLP"}
+    rows = [r for r in report["rows"] if r["model"] == "TabularNet"]
+    assert len(rows) == 4 + 2 and all(r["fit_cpu"] > 0 for r in rows)
+    assert report["overrides"]["hidden_layer_sizes"] == (8,)
+    assert json.loads(out.read_text())["meta"]["command"].startswith("python ")
+    merged = bench.main(["--models", "--datasets", "--merge", str(out)])
+    assert merged["classification"]["MLP"] == results["MLP"]
+    assert "TabularNet" in capsys.readouterr().out
+
+
+def test_tabular_summaries_compare_the_same_folds_and_floor_zero_errors():
+    bench = _load("bench_tabular")
+    rows = [
+        dict(dataset=d, fold=f, model=m, error=e, fit_cpu=t, n_test=10)
+        for d, f, m, e, t in [
+            ("a", 0, "HGB", 0.2, 1.0),
+            ("a", 1, "HGB", 0.4, 1.0),
+            ("b", 0, "HGB", 0.0, 1.0),
+            ("a", 0, "MLP", 0.1, 2.0),
+            ("a", 1, "MLP", 0.4, 2.0),
+            ("b", 0, "MLP", 0.1, 2.0),
+            ("a", 0, "New", 0.1, 8.0),  # fold 0 only
+            ("b", 0, "New", 0.05, 8.0),
+        ]
+    ]
+    out = bench.summary(rows, "error", ["HGB", "MLP"])
+    # a: 0.1 / 0.2 on fold 0 alone; b: 0.05 / max(0, 0.5 / 10)
+    assert out["New"]["ratio_to_HGB"] == pytest.approx(np.sqrt(0.5 * 1.0))
+    assert out["New"]["ratio_to_MLP"] == pytest.approx(np.sqrt(1.0 * 0.5))
+    assert out["New"]["wins_vs_HGB"] == 1  # a; b ties at the floor, 0.05 > 0
+    assert out["New"]["fit_time_ratio_to_MLP"] == pytest.approx(4.0)
+    assert out["MLP"]["per_dataset"]["a"] == pytest.approx(0.25)
