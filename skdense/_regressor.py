@@ -303,8 +303,9 @@ class DenseNetRegressor(RegressorMixin, BaseDenseNet):
         return Targets(self._standardised(targets.values), targets.n_outputs)
 
     def _set_target_scaling(self, Y, sample_weight):
-        """Fit the targets' standardisation of ``loss='gaussian_nll'`` (none
-        for the other losses), weighted as the loss weighs the samples."""
+        """Fit the targets' standardisation when the model trains on
+        standardised targets (:meth:`_standardises_targets`), weighted as the
+        loss weighs the samples."""
         self.__dict__.pop("target_mean_", None)
         self.__dict__.pop("target_scale_", None)
         if self._standardises_targets():

@@ -359,6 +359,7 @@ class StochasticSolver:
                     break
                 if self._should_stop(state, settings, validation) or once:
                     break
+                # A schedule over max_iter epochs is meant to run them all.
                 if state.n_iter == settings.max_iter and optimizer.schedule is None:
                     warnings.warn(
                         f"Stochastic Optimizer: Maximum iterations "

@@ -87,7 +87,12 @@ from ._classifier import DenseNetClassifier
 from ._regressor import DenseNetRegressor
 from ._tabular import TabularNetClassifier, TabularNetRegressor
 
-__all__ = ["CLASSIFIER_ALIAS", "REGRESSOR_ALIAS"]
+__all__ = [
+    "CLASSIFIER_ALIAS",
+    "REGRESSOR_ALIAS",
+    "TABULAR_CLASSIFIER_ALIAS",
+    "TABULAR_REGRESSOR_ALIAS",
+]
 
 #: Names of the skdense operators in skl2onnx's registry.
 CLASSIFIER_ALIAS = "SkdenseDenseNetClassifier"
