@@ -1,5 +1,7 @@
 """The cosine schedule with warm-up and the cosine-log one, through both estimators."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
@@ -163,3 +165,17 @@ def test_coslog_takes_no_warm_up(estimator, unchanged_by):
     X, y = _data(estimator)
     model = estimator(learning_rate="coslog", warmup_iter=2)
     unchanged_by(model, lambda m: m.fit(X, y), match="warms up the cosine schedule")
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("learning_rate", ["cosine", "coslog", "constant"])
+def test_only_a_fit_without_a_schedule_warns_when_it_runs_every_epoch(
+    estimator, learning_rate
+):
+    X, y = _data(estimator)
+    model = estimator(hidden_layer_sizes=(4,), max_iter=3, learning_rate=learning_rate)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    warned = any("Maximum iterations" in str(w.message) for w in caught)
+    assert warned == (learning_rate == "constant")
