@@ -424,11 +424,13 @@ def tabular():
         "folds, one thread per fit; HistGradientBoosting on the DataFrame "
         "with its categorical support, MLP after one-hot encoding and "
         "standardising, the tabular networks and RealMLP-TD-S on the raw "
-        "DataFrame, all with their defaults. RealMLP-TD-S (pytabkit, PyTorch "
-        "2.13 CPU) ran on fold 0 only, its ratios over the same folds of the "
-        "others. The ablation rows are the tabular classifier with one "
+        "DataFrame, all with their defaults (RealMLP-TD-S: pytabkit, PyTorch "
+        "2.13 CPU; every ratio is over the folds both models ran). The "
+        "ablation rows are the tabular classifier with one "
         "default changed (``bench_tabular.py``'s ``ABLATIONS``)."
     )
+    for run in report.get("merged_runs", []):
+        note += f" Merged rows from ``{run['command']}`` ({run['date']})."
     return _section("Tabular data", report, body, note)
 
 

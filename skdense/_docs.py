@@ -3,6 +3,8 @@
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import inspect
+
 SHARED_PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units of the ith hidden layer.
@@ -224,9 +226,19 @@ None, default='from_dtype'
 """
 
 
-def tabular_doc(base, activation):
-    """The docstring of the tabular estimator built on ``base``."""
+def tabular_doc(estimator, base):
+    """The docstring of the tabular ``estimator`` built on ``base``: its
+    parameters whose defaults differ from ``base``'s, and its own."""
     kind = "classifier" if base.__name__.endswith("Classifier") else "regressor"
+    ours = inspect.signature(estimator).parameters
+    theirs = inspect.signature(base).parameters
+    changed = "".join(
+        f"    {name} : default={parameter.default!r}\n"
+        f"        As in :class:`{base.__name__}` (default there:"
+        f" ``{theirs[name].default!r}``).\n\n"
+        for name, parameter in ours.items()
+        if name in theirs and parameter.default != theirs[name].default
+    )
     return f"""Deep dense network {kind} for tabular data, preprocessing built in.
 
     :class:`{base.__name__}` with defaults chosen for tabular data and
@@ -237,24 +249,25 @@ def tabular_doc(base, activation):
     smoothly clipped, categorical ones one-hot encoded, missing values kept
     (the fitted :class:`~skdense._preprocessing.TabularPreprocessor` is
     ``preprocessor_``). Every parameter, fitted attribute and method of
-    :class:`{base.__name__}` is here, with the defaults of the signature:
-    a 3 x 256 ``{activation!r}`` network, Adam with ``beta_2=0.95``, the
-    cosine-log schedule over ``max_iter`` epochs and the weights of the best
-    epoch on a 20 % validation split{_EXTRA[kind]}.
+    :class:`{base.__name__}` is here; the parameters below are those whose
+    default differs, and the preprocessing's. The recipe: a 3 x 256 network,
+    the NTK parametrisation with a scale per input, Adam with
+    ``beta_2=0.95``, the cosine-log schedule over ``max_iter`` epochs and
+    the weights of the best epoch on a 20 % validation split{_EXTRA[kind]}.
 
     Parameters
     ----------
-    All of :class:`{base.__name__}`'s, and:
+{changed}{TABULAR_PARAMETERS}
+    dtype : {{'float32', 'float64'}}, default='float32'
+        The precision the network trains and predicts in.
 
-{TABULAR_PARAMETERS}
     Attributes
     ----------
-    All of :class:`{base.__name__}`'s, and:
-
     preprocessor_ : TabularPreprocessor
         The fitted preprocessing: ``preprocessor_.transform(X)`` is what the
         network takes, ``preprocessor_.get_feature_names_out()`` names its
-        inputs (``coefs_[0]``'s rows).
+        inputs (``coefs_[0]``'s rows). Every fitted attribute of
+        :class:`{base.__name__}` is there too.
     """
 
 

@@ -86,7 +86,7 @@ class _TabularInput:
 
 
 class TabularNetClassifier(_TabularInput, DenseNetClassifier):
-    __doc__ = tabular_doc(DenseNetClassifier, "selu")
+    # The docstring is set below the class, from its signature.
 
     def __init__(
         self,
@@ -175,7 +175,7 @@ class TabularNetClassifier(_TabularInput, DenseNetClassifier):
 
 
 class TabularNetRegressor(_TabularInput, DenseNetRegressor):
-    __doc__ = tabular_doc(DenseNetRegressor, "mish")
+    # The docstring is set below the class, from its signature.
 
     def __init__(
         self,
@@ -270,3 +270,7 @@ class TabularNetRegressor(_TabularInput, DenseNetRegressor):
         """Every loss but Poisson's (whose log link needs y's own scale)
         trains on standardised targets."""
         return self.loss != "poisson"
+
+
+TabularNetClassifier.__doc__ = tabular_doc(TabularNetClassifier, DenseNetClassifier)
+TabularNetRegressor.__doc__ = tabular_doc(TabularNetRegressor, DenseNetRegressor)
