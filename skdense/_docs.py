@@ -252,8 +252,8 @@ def tabular_doc(estimator, base):
     :class:`{base.__name__}` is here; the parameters below are those whose
     default differs, and the preprocessing's. The recipe: a 3 x 256 network,
     the NTK parametrisation with a scale per input, Adam with
-    ``beta_2=0.95``, the cosine-log schedule over ``max_iter`` epochs and
-    the weights of the best epoch on a 20 % validation split{_EXTRA[kind]}.
+    ``beta_2=0.95``, the cosine-log schedule over ``max_iter`` epochs on
+    every row, and the last epoch's weights{_EXTRA[kind]}.
 
     Parameters
     ----------

@@ -66,8 +66,8 @@ def _expected_failures(estimator):
         return {}
     return {
         "check_sample_weight_equivalence_on_dense_data": (
-            "early stopping's validation split draws rows, not weights, and the "
-            "robust scaling's quantiles are unweighted (as RobustScaler's)"
+            "the robust scaling's quantiles are unweighted (as RobustScaler's), "
+            "and early stopping's validation split, when on, draws rows"
         ),
         "check_regressor_multioutput": (
             "predictions come in the network's dtype, float32 by default"

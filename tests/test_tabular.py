@@ -73,7 +73,8 @@ def test_the_defaults_are_the_recipe_and_the_densenets_keep_mlps(estimator):
     params = estimator().get_params()
     assert params["parametrization"] == "ntk"
     assert params["learning_rate"] == "coslog"
-    assert params["early_stopping"] and params["n_iter_no_change"] >= params["max_iter"]
+    assert not params["early_stopping"]  # every row trains; the last epoch
+    assert params["n_iter_no_change"] >= params["max_iter"]  # the whole schedule
     base = (
         DenseNetClassifier if estimator is TabularNetClassifier else DenseNetRegressor
     )
@@ -86,7 +87,7 @@ def test_the_defaults_are_the_recipe_and_the_densenets_keep_mlps(estimator):
 def test_refit_warm_start_and_partial_fit_after_the_preprocessing(estimator):
     X, signal = _table()
     y = _target(estimator, signal)
-    model = estimator(**SMALL, random_state=0).fit(X, y)
+    model = estimator(**SMALL, early_stopping=True, random_state=0).fit(X, y)
     preprocessor = model.preprocessor_
     first = model.predict(X)
     again = clone(model).fit(X, y)
@@ -118,7 +119,7 @@ def test_partial_fit_from_scratch_fits_the_preprocessing_on_the_first_block():
 def test_a_validation_set_of_raw_rows(estimator):
     X, signal = _table()
     y = _target(estimator, signal)
-    model = estimator(**SMALL, random_state=0)
+    model = estimator(**SMALL, early_stopping=True, random_state=0)
     model.fit(X.iloc[:180], y[:180], X_val=X.iloc[180:], y_val=y[180:])
     assert len(model.validation_scores_) == model.n_iter_
     assert model.best_validation_score_ == max(model.validation_scores_)
