@@ -12,6 +12,8 @@ on standardised targets whatever its loss (but Poisson's).
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import inspect
+
 import numpy as np
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_X_y
@@ -35,6 +37,13 @@ def _float_type(dtype):
             f"got {dtype!r}."
         )
     return kind.type
+
+
+def _store_parameters(estimator, values):
+    """Set each constructor parameter of ``estimator`` from ``values``, the
+    constructor's ``locals()``: scikit-learn's convention, written once."""
+    for name in inspect.signature(type(estimator)).parameters:
+        setattr(estimator, name, values[name])
 
 
 class _TabularInput:
@@ -131,47 +140,7 @@ class TabularNetClassifier(_TabularInput, DenseNetClassifier):
         numeric_scaling="robust",
         dtype="float32",
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-            penalty=penalty,
-            l1_ratio=l1_ratio,
-            keep_prob=keep_prob,
-            input_keep_prob=input_keep_prob,
-            scoring=scoring,
-            class_weight=class_weight,
-            n_threads=n_threads,
-            mc_samples=mc_samples,
-            max_norm=max_norm,
-            warmup_iter=warmup_iter,
-            label_smoothing=label_smoothing,
-            parametrization=parametrization,
-            input_scale=input_scale,
-        )
-        self.categorical_features = categorical_features
-        self.numeric_scaling = numeric_scaling
-        self.dtype = dtype
+        _store_parameters(self, locals())
 
 
 class TabularNetRegressor(_TabularInput, DenseNetRegressor):
@@ -222,49 +191,7 @@ class TabularNetRegressor(_TabularInput, DenseNetRegressor):
         numeric_scaling="robust",
         dtype="float32",
     ):
-        super().__init__(
-            loss=loss,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-            penalty=penalty,
-            l1_ratio=l1_ratio,
-            keep_prob=keep_prob,
-            input_keep_prob=input_keep_prob,
-            scoring=scoring,
-            n_threads=n_threads,
-            mc_samples=mc_samples,
-            max_norm=max_norm,
-            warmup_iter=warmup_iter,
-            quantile=quantile,
-            variance_power=variance_power,
-            calibrate_std=calibrate_std,
-            parametrization=parametrization,
-            input_scale=input_scale,
-        )
-        self.categorical_features = categorical_features
-        self.numeric_scaling = numeric_scaling
-        self.dtype = dtype
+        _store_parameters(self, locals())
 
     def _standardises_targets(self):
         """Every loss but Poisson's (whose log link needs y's own scale)
