@@ -18,7 +18,8 @@ Protocol:
   ``categorical_features='from_dtype'``), MLP after one-hot encoding the
   categorical columns and standardising the numeric ones (missing numbers
   imputed by the median; none of the sixteen sets has any), the tabular
-  networks on the raw DataFrame, RealMLP-TD-S (pytabkit, when importable)
+  networks on the raw DataFrame, RealMLP-TD-S (pytabkit, ``--models RealMLP-TD-S``
+  where it is installed)
   on the DataFrame;
 - one BLAS/OpenMP thread per fit (two fits run side by side with
   ``--n-jobs 2``); the fit time is the process's CPU time;
@@ -41,7 +42,6 @@ in turn (``ABLATIONS``), so that every default is backed by a measurement.
 
 import argparse
 import ast
-import importlib.util
 import json
 import pathlib
 import time
@@ -281,7 +281,6 @@ def summary(rows, metric, references):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=["TabularNet", "HGB", "MLP"])
-    parser.add_argument("--realmlp", action="store_true", help="add RealMLP-TD-S")
     parser.add_argument("--ablation", action="store_true")
     parser.add_argument("--datasets", nargs="*", default=KEEL_SETS)
     parser.add_argument("--uci", help="folder of the UCI sets (regression)")
@@ -306,8 +305,6 @@ def main(argv=None):
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     models = list(args.models)
-    if args.realmlp and importable("pytabkit"):
-        models.append("RealMLP-TD-S")
     if args.ablation:
         models += [f"TabularNet - {name}" for name in ABLATIONS]
     overrides = dict(_assignment(text) for text in args.set)
@@ -337,10 +334,6 @@ def main(argv=None):
 def _assignment(text):
     name, value = text.split("=", 1)
     return name, ast.literal_eval(value)
-
-
-def importable(module):
-    return importlib.util.find_spec(module) is not None
 
 
 def print_tables(results):

@@ -370,14 +370,7 @@ def tabular():
         ]
         for name in datasets
     ]
-    rows.append(
-        ["error / HGB (geo. mean)"]
-        + [f"{results[m]['ratio_to_HGB']:.3f}" for m in main]
-    )
-    rows.append(
-        ["error / MLP (geo. mean)"]
-        + [f"{results[m]['ratio_to_MLP']:.3f}" for m in main]
-    )
+    rows += _ratio_rows(results, main)
     rows.append(["wins against HGB"] + [str(results[m]["wins_vs_HGB"]) for m in main])
     log_loss = report["classification_log_loss"]
     rows.append(
@@ -436,6 +429,15 @@ def tabular():
     return _section("Tabular data", report, body, note)
 
 
+def _ratio_rows(results, models):
+    """The geometric-mean error ratios to HGB and MLP of each of ``models``."""
+    return [
+        [f"error / {reference} (geo. mean)"]
+        + [f"{results[m][f'ratio_to_{reference}']:.3f}" for m in models]
+        for reference in ("HGB", "MLP")
+    ]
+
+
 def _held_out_sets(report):
     """The table of the KEEL sets the recipe was not chosen on."""
     results = report["classification"]
@@ -444,14 +446,7 @@ def _held_out_sets(report):
         [name] + [f"{results[m]['per_dataset'][name] * 100:.2f}" for m in models]
         for name in results["HGB"]["per_dataset"]
     ]
-    rows.append(
-        ["error / HGB (geo. mean)"]
-        + [f"{results[m]['ratio_to_HGB']:.3f}" for m in models]
-    )
-    rows.append(
-        ["error / MLP (geo. mean)"]
-        + [f"{results[m]['ratio_to_MLP']:.3f}" for m in models]
-    )
+    rows += _ratio_rows(results, models)
     meta = report["meta"]
     return (
         "\nEight other KEEL sets, on which no default was chosen (same "

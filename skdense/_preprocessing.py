@@ -12,6 +12,8 @@ category sets none of its column's one-hot units.
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -130,10 +132,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             out += [f"{name}_{category}" for category in categories]
         return np.asarray(out, dtype=object)
 
-    @property
-    def n_numeric_(self):
-        return int((~self.is_categorical_).sum())
-
     def _columns(self, X, reset):
         """``X``'s columns as 1-D arrays (names and count checked)."""
         if hasattr(X, "columns") and hasattr(X, "iloc"):  # a DataFrame
@@ -231,7 +229,7 @@ def _as_float(column):
 def _robust_scaling(numeric):
     """Per column: median, and 1 / inter-quartile range (RealMLP's rule: half
     the range where the quartiles agree; 0 for a constant column)."""
-    with np.errstate(all="ignore"), _quiet_all_nan():
+    with _quiet_all_nan():
         median = np.nan_to_num(np.nanmedian(numeric, axis=0))
         spread = np.nanquantile(numeric, 0.75, axis=0) - np.nanquantile(
             numeric, 0.25, axis=0
@@ -244,7 +242,7 @@ def _robust_scaling(numeric):
 
 def _standard_scaling(numeric):
     """Per column: mean, and 1 / standard deviation (0 for a constant column)."""
-    with np.errstate(all="ignore"), _quiet_all_nan():
+    with _quiet_all_nan():
         mean = np.nan_to_num(np.nanmean(numeric, axis=0))
         std = np.nan_to_num(np.nanstd(numeric, axis=0))
     return mean, np.divide(1.0, std, out=np.zeros_like(std), where=std > 0)
@@ -253,18 +251,12 @@ def _standard_scaling(numeric):
 _SCALINGS = {"robust": _robust_scaling, "standard": _standard_scaling}
 
 
-class _quiet_all_nan:
+@contextlib.contextmanager
+def _quiet_all_nan():
     """Silence NumPy's warnings about all-NaN columns (their scale is 0)."""
-
-    def __enter__(self):
-        import warnings
-
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
-        warnings.filterwarnings("ignore", category=RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._catch.__exit__(*exc)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def _categorical_columns(columns, is_categorical):
