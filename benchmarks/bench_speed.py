@@ -11,9 +11,11 @@ ratio, so that a slow spell of this shared machine hits both sides. The
 floor is the time of an epoch's eight matrix products alone (forward, weight
 gradients, and the input gradients of every layer but the first, batch by
 batch, into preallocated arrays); each library's share of it is floor /
-epoch time, also per round. The report records the kernels (NumPy's) and
-the thread policy. ``--activations`` measures only the cost per epoch of
-every hidden activation against relu, on the same workload (float32). The
+epoch time, also per round. The report records the kernels (NumPy's, or
+numba's fused ones with the ``skdense[numba]`` extra: see
+``bench_kernels.py``) and the thread policy. ``--activations`` measures only
+the cost per epoch of every hidden activation against relu, on the same
+workload (float32). The
 JSON written with ``--json`` holds every number printed, for comparing
 commits.
 """
@@ -41,6 +43,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from skdense import DenseNetClassifier
 from skdense._activations import ACTIVATIONS
+from skdense._kernels import fused_kernels
 
 try:
     import torch
@@ -382,7 +385,7 @@ def run(n_samples, epochs, repeats, n_threads, quick):
             rounds=rounds,
             threads=counts,
         ),
-        kernels="numpy",
+        kernels=_kernels_used(),
         thread_policy=THREAD_POLICY,
         by_threads=by_threads,
         gemm_peak_gflops={"float32": peak32, "float64": peak64},
@@ -392,6 +395,13 @@ def run(n_samples, epochs, repeats, n_threads, quick):
         seconds_per_epoch_by_n_samples=scaling,
         seconds_per_epoch_by_threads=threads,
     )
+
+
+def _kernels_used():
+    """The kernels skdense's fits here ran (``SKDENSE_KERNELS``, see
+    ``skdense._kernels``): every fit of this workload is large enough for
+    ``auto`` to take numba's when it is installed."""
+    return "numba (fused)" if fused_kernels() is not None else "numpy"
 
 
 def _print_report(report):

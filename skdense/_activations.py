@@ -27,8 +27,8 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 # Python floats, not NumPy scalars: a NumPy float64 scalar would promote a
 # float32 array to float64 (NEP 50), and float32 trains in float32 throughout.
-_SQRT_HALF = math.sqrt(0.5)
-_PDF_SCALE = 1 / math.sqrt(2 * math.pi)
+SQRT_HALF = math.sqrt(0.5)
+NORMAL_PDF_SCALE = 1 / math.sqrt(2 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def _mish_with_slope(Z, slope):
 
 
 def _gelu_cdf(Z):
-    cdf = erf(Z * _SQRT_HALF)
+    cdf = erf(Z * SQRT_HALF)
     cdf += 1
     cdf *= 0.5
     return cdf
@@ -176,7 +176,7 @@ def _gelu_with_slope(Z, slope):
     np.multiply(Z, Z, out=slope)
     slope *= -0.5
     np.exp(slope, out=slope)
-    slope *= _PDF_SCALE
+    slope *= NORMAL_PDF_SCALE
     slope *= Z
     slope += cdf
     Z *= cdf

@@ -40,6 +40,7 @@ from ._inference import (
     monte_carlo_seed,
     predict_in_chunks,
 )
+from ._kernels import kernel_choice
 from ._lbfgs import LbfgsSettings, fit_lbfgs
 from ._losses import OUTPUTS
 from ._network import DenseNetwork
@@ -179,6 +180,7 @@ class BaseDenseNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         try:
             params = self.get_params(deep=False)
             validate_parameters(params)
+            kernel_choice()  # SKDENSE_KERNELS, checked before anything runs
             fit = self._prepare(params, X, y, sample_weight, incremental, classes)
             given = held_out_set(self, held_out, fit.data)
             with self._thread_limit(self._rows_per_batch(len(fit.data))):

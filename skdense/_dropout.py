@@ -89,6 +89,11 @@ def _upper_32_bits(hashes):
     return (hashes >> np.uint64(32)).astype(np.uint32)
 
 
+def _threshold(keep):
+    """The hash below which a unit is kept with probability ``keep``."""
+    return np.uint32(min(int(keep * 2.0**32), 2**32 - 1))
+
+
 def has_dropout(keep_probs, input_keep=1.0):
     """Whether any hidden layer (``keep_probs``) or the input drops units."""
     return min(keep_probs, default=1.0) < 1.0 or input_keep < 1.0
@@ -140,7 +145,7 @@ class RowKeyedDropout:
         """Whether any layer, inputs included, drops units."""
         return self.input_keep < 1.0 or any(p < 1.0 for p in self.keep_probs)
 
-    def masks(self, keys, epoch, dtype):
+    def masks(self, keys, epoch, dtype, kernels=None):
         """Masks of one batch: a list with an array or None per hidden layer.
 
         The arrays are reused by the next call.
@@ -153,11 +158,31 @@ class RowKeyedDropout:
             Epoch counter; each epoch draws new masks.
         dtype : numpy dtype
             Dtype of the masks (that of the activations).
+        kernels : module or None, default=None
+            The fused kernels of :mod:`skdense._kernels` (the same masks in
+            one pass), or None for NumPy's.
         """
+        if kernels is not None:
+            return self._fused_masks(kernels, keys, epoch, np.dtype(dtype))
         masks = self.kept_units(keys, epoch, dtype)
         for mask, keep in zip(masks, self.keep_probs):
             if mask is not None:  # 1 / keep where kept, 0 where dropped
                 np.multiply(mask, np.dtype(dtype).type(1.0 / keep), out=mask)
+        return masks
+
+    def _fused_masks(self, kernels, keys, epoch, dtype):
+        row_salts = self._row_salts(keys, epoch)
+        masks = []
+        for layer, keep in enumerate(self.keep_probs):
+            if keep == 1.0:
+                masks.append(None)
+                continue
+            unit_salts = self._unit_salts[layer]
+            shape = (len(row_salts), len(unit_salts))
+            out = self._buffers.get(f"kept{layer}", *shape, dtype=dtype)
+            scale = dtype.type(1.0 / keep)
+            kernels.dropout_mask(row_salts, unit_salts, _threshold(keep), scale, out)
+            masks.append(out)
         return masks
 
     def kept_units(self, keys, epochs, dtype):
@@ -208,8 +233,7 @@ class RowKeyedDropout:
         np.right_shift(hashes, np.uint32(15), out=shifted)
         np.bitwise_xor(hashes, shifted, out=hashes)
         np.multiply(hashes, _FMIX_2, out=hashes)
-        threshold = np.uint32(min(int(keep * 2.0**32), 2**32 - 1))
-        return np.less(hashes, threshold, out=out, casting="unsafe")
+        return np.less(hashes, _threshold(keep), out=out, casting="unsafe")
 
     def drop_inputs(self, X, keys, epochs, scale=True):
         """``X`` with dropped input features set to 0, in a new array.

@@ -13,7 +13,7 @@ per-layer views of it, shaped like scikit-learn's ``coefs_`` and
 import numpy as np
 import scipy.sparse as sp
 
-from ._activations import ACTIVATIONS, per_hidden_layer
+from ._activations import ACTIVATIONS, NORMAL_PDF_SCALE, SQRT_HALF, per_hidden_layer
 from ._buffers import Buffers
 from ._losses import OUTPUTS, weighted_mean
 
@@ -131,14 +131,15 @@ class DenseNetwork:
         name = self.hidden_activations[min(layer, len(self.hidden_activations) - 1)]
         return ACTIVATIONS[name].glorot_factor
 
-    def _forward(self, coefs, intercepts, X, masks=None, training=False):
+    def _forward(self, coefs, intercepts, X, masks=None, training=False, kernels=None):
         """Run every layer but the output activation.
 
         In ``training``, the work arrays are the network's buffers and the
-        activations that keep their slope (see ``Activation``) keep it. Returns
-        the inputs of each layer (``X`` first; dropout applied), the hidden
-        activations before dropout with those slopes (None for the other
-        layers), and the output logits.
+        activations that keep their slope (see ``Activation``) keep it; the
+        fused ``kernels`` (see :mod:`skdense._kernels`), when given, run the
+        layers they cover. Returns the inputs of each layer (``X`` first;
+        dropout applied), the hidden activations before dropout with those
+        slopes (None for the other layers), and the output logits.
         """
         n_rows = X.shape[0]
         inputs, hidden, slopes = [X], [], []
@@ -146,16 +147,50 @@ class DenseNetwork:
             width = coef.shape[1]
             out = self._buffer(f"z{layer}", n_rows, width) if training else None
             Z = _matmul(inputs[-1], coef, out=out)
+            mask = masks[layer] if masks is not None and layer < len(masks) else None
+            dropped = None
+            if mask is not None:
+                dropped = self._buffer(f"a{layer}", n_rows, width) if training else None
+            if layer < self.n_layers - 1 and self._fuses(kernels, layer):
+                slope, Z_dropped = self._fused_layer(
+                    kernels, layer, Z, intercept, mask, dropped
+                )
+                slopes.append(slope)
+                hidden.append(Z)
+                inputs.append(Z_dropped)
+                continue
             Z += intercept
             if layer == self.n_layers - 1:
                 return inputs, (hidden, slopes), Z
             slopes.append(self._activate(layer, Z, training))
             hidden.append(Z)
-            mask = masks[layer] if masks is not None else None
             if mask is not None:
-                out = self._buffer(f"a{layer}", n_rows, width) if training else None
-                Z = np.multiply(Z, mask, out=out)
+                Z = np.multiply(Z, mask, out=dropped)
             inputs.append(Z)
+
+    def _fuses(self, kernels, layer):
+        """Whether the fused ``kernels`` run hidden ``layer``."""
+        return kernels is not None and self.hidden_activations[layer] in (
+            "relu",
+            "gelu",
+        )
+
+    def _fused_layer(self, kernels, layer, Z, intercept, mask, dropped):
+        """Intercept, activation (relu or GELU) and dropout of hidden
+        ``layer``, as :meth:`_forward` runs them, by the fused ``kernels``;
+        returns the kept slope (GELU's) and the layer's output."""
+        mask_or_none = np.empty((0, 0), Z.dtype) if mask is None else mask
+        out = Z if mask is None else dropped
+        if self.hidden_activations[layer] == "relu":
+            kernels.bias_relu_mask(Z, intercept, mask_or_none, out)
+            return None, out
+        cdf = self._buffer(f"cdf{layer}", *Z.shape)
+        slope = self._buffer(f"slope{layer}", *Z.shape)
+        cast = Z.dtype.type
+        kernels.gelu_before_exp(Z, intercept, cdf, slope, cast(SQRT_HALF))
+        np.exp(slope, out=slope)  # NumPy's own: numba's exp rounds otherwise
+        kernels.gelu_after_exp(Z, cdf, slope, cast(NORMAL_PDF_SCALE), mask_or_none, out)
+        return slope, out
 
     def _activate(self, layer, Z, training):
         """Apply hidden ``layer``'s activation to ``Z`` in place; in training,
@@ -245,6 +280,8 @@ class DenseNetwork:
         masks=None,
         include_l1=True,
         include_l2=True,
+        kernels=None,
+        finish=True,
     ):
         """Objective of one batch, with its gradient written into ``grad``.
 
@@ -270,6 +307,12 @@ class DenseNetwork:
         include_l2 : bool, default=True
             Whether the gradient includes the L2 part; AdamW leaves it out
             and decays the weights instead.
+        kernels : module or None, default=None
+            The fused kernels of :mod:`skdense._kernels` to run the passes
+            they cover; None runs NumPy's.
+        finish : bool, default=True
+            Whether to add the penalty's gradient and divide by the sum of
+            sample weights; False leaves both to the fused optimizer step.
 
         Returns
         -------
@@ -278,7 +321,7 @@ class DenseNetwork:
         """
         coefs, intercepts = self.unpack(theta)
         inputs, hidden, output = self._forward(
-            coefs, intercepts, X, masks, training=True
+            coefs, intercepts, X, masks, training=True, kernels=kernels
         )
         sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         per_sample = OUTPUTS[self.output].loss(output, Y, self.output_param)
@@ -290,7 +333,9 @@ class DenseNetwork:
         OUTPUTS[self.output].gradient(delta, Y, self.output_param)
         if sample_weight is not None:
             delta *= sample_weight[:, None]
-        self._backward(coefs, inputs, hidden, delta, masks, grad)
+        self._backward(coefs, inputs, hidden, delta, masks, grad, kernels)
+        if not finish:
+            return loss
         work = self._buffers.get("penalty", self.n_coefs, dtype=self.dtype)
         penalty.add_gradient(
             weights, grad[: self.n_coefs], include_l1, work, include_l2
@@ -298,7 +343,7 @@ class DenseNetwork:
         grad /= sw_sum
         return loss
 
-    def _backward(self, coefs, inputs, hidden, delta, masks, grad):
+    def _backward(self, coefs, inputs, hidden, delta, masks, grad, kernels=None):
         """Unnormalised gradients of the data loss, from the output ``delta``;
         ``hidden`` holds the activations and the kept slopes."""
         coef_grads, intercept_grads = self.unpack(grad)
@@ -311,11 +356,26 @@ class DenseNetwork:
             shape = activations[layer - 1].shape
             previous = self._buffer(f"delta{layer - 1}", *shape)
             np.matmul(delta, coefs[layer].T, out=previous)
-            if masks is not None and masks[layer - 1] is not None:
-                previous *= masks[layer - 1]
+            mask = masks[layer - 1] if masks is not None else None
+            if self._fuses(kernels, layer - 1):
+                self._fused_slope(kernels, previous, mask, hidden, layer - 1)
+                delta = previous
+                continue
+            if mask is not None:
+                previous *= mask
             if slopes[layer - 1] is not None:
                 previous *= slopes[layer - 1]
             else:
                 derivative = ACTIVATIONS[self.hidden_activations[layer - 1]].derivative
                 derivative(activations[layer - 1], previous)
             delta = previous
+
+    def _fused_slope(self, kernels, delta, mask, hidden, layer):
+        """``delta *= mask`` and the slope of hidden ``layer``, by the fused
+        ``kernels``, as :meth:`_backward` takes them."""
+        activations, slopes = hidden
+        mask_or_none = np.empty((0, 0), delta.dtype) if mask is None else mask
+        if slopes[layer] is None:  # relu: the slope from the activation
+            kernels.mask_relu_slope(delta, mask_or_none, activations[layer])
+        else:
+            kernels.mask_slope(delta, mask_or_none, slopes[layer])

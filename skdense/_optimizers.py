@@ -333,14 +333,42 @@ class AdamOptimizer(BaseOptimizer):
 
     def _step_and_denominator(self, grad):
         """scikit-learn's bias-corrected step size, and ``sqrt(v) + epsilon``."""
+        step_size, _ = self._bias_corrected_step()
+        denominator = np.sqrt(self.vs, out=self._scratch(grad, "_denominator"))
+        denominator += self.epsilon
+        return step_size, denominator
+
+    def _bias_corrected_step(self):
+        """This step's size and the root its denominator divides by (1 here),
+        as Python floats; sets :attr:`learning_rate`."""
         self.learning_rate = float(
             self.base_rate()
             * np.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
-        denominator = np.sqrt(self.vs, out=self._scratch(grad, "_denominator"))
-        denominator += self.epsilon
-        return self.learning_rate, denominator
+        return self.learning_rate, 1.0
+
+    def fused_step(self, kernel, params, grad, finish, decay):
+        """:meth:`step` in one pass of ``kernel`` (``skdense._fused.adam_step``),
+        which first finishes the gradient (``finish``) and decays the weights
+        (``decay``); every scalar goes in the dtype of ``params``."""
+        self.t += 1
+        step_size, bias_root = self._bias_corrected_step()
+        self._step_size = step_size
+        cast = params.dtype.type
+        moments = (self.beta_1, 1 - self.beta_1, self.beta_2, 1 - self.beta_2)
+        kernel(
+            params,
+            grad,
+            self.ms,
+            self.vs,
+            self._scratch(grad, "_denominator"),
+            tuple(cast(value) for value in moments),
+            (cast(-step_size), cast(self.epsilon), cast(bias_root)),
+            finish,
+            decay,
+            self.decouples_weight_decay,
+        )
 
 
 class AdamWOptimizer(AdamOptimizer):
@@ -373,17 +401,25 @@ class AdamWOptimizer(AdamOptimizer):
         """Shrink ``weights`` in place: ``weights *= 1 - lr * rate``, ``lr`` the
         step size of this epoch."""
         if rate:
-            weights *= 1 - self.base_rate() * rate
+            weights *= self.decay_factor(rate)
+
+    def decay_factor(self, rate):
+        """``1 - lr * rate``: what :meth:`decay` multiplies the weights by."""
+        return 1 - self.base_rate() * rate
 
     def _step_and_denominator(self, grad):
         """PyTorch's ``lr / (1 - beta_1**t)``, and the bias-corrected root of
         the second moment plus ``epsilon``."""
-        self.learning_rate = self.base_rate()
-        step_size = self.learning_rate / (1 - self.beta_1**self.t)
+        step_size, bias_root = self._bias_corrected_step()
         denominator = np.sqrt(self.vs, out=self._scratch(grad, "_denominator"))
-        denominator /= math.sqrt(1 - self.beta_2**self.t)
+        denominator /= bias_root
         denominator += self.epsilon
         return step_size, denominator
+
+    def _bias_corrected_step(self):
+        self.learning_rate = self.base_rate()
+        step_size = self.learning_rate / (1 - self.beta_1**self.t)
+        return step_size, math.sqrt(1 - self.beta_2**self.t)
 
 
 def _sgd(params, n_params, dtype, step_scales):

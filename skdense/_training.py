@@ -38,6 +38,8 @@ from ._buffers import Buffers
 from ._callbacks import NoTasks
 from ._constraints import make_constraint
 from ._dropout import RowKeyedDropout, has_dropout, row_keys
+from ._kernels import fused_kernels, in_dtype
+from ._optimizers import AdamOptimizer
 from ._parametrization import input_scale_step
 from ._params import SettingsOfParameters
 from ._penalties import make_penalty
@@ -162,6 +164,8 @@ class BatchLoop:
         self.label_smoothing = label_smoothing
         self.grad = np.empty(network.n_params, dtype=network.dtype)
         self._buffers = Buffers()
+        #: The fused kernels of ``skdense._kernels``, or None for NumPy's.
+        self.kernels = None
 
     def prepare(self, data):
         """Compute what the batches of ``data`` need once (its row keys)."""
@@ -214,12 +218,16 @@ class BatchLoop:
         if self.label_smoothing:
             smooth_labels(Y, self.label_smoothing, self.network.output)
         masks = None
+        kernels = self.kernels
         if self.dropout is not None:
             keys = data.keys[rows]
-            masks = self.dropout.masks(keys, epoch_key, self.network.dtype)
+            masks = self.dropout.masks(keys, epoch_key, self.network.dtype, kernels)
             if self.dropout.input_keep < 1.0:
                 X = self.dropout.drop_inputs(X, keys, epoch_key)
         decoupled = self.optimizer.decouples_weight_decay
+        weight_sum = X.shape[0] if weights is None else weights.sum()
+        decay = self.penalty.l2_strength / weight_sum if decoupled else 0.0
+        fused_step = self._fused_step(weight_sum, decay)
         loss = self.network.loss_gradient(
             theta,
             X,
@@ -230,15 +238,16 @@ class BatchLoop:
             masks,
             include_l1=False,
             include_l2=not decoupled,
+            kernels=kernels,
+            finish=fused_step is None,
         )
         if not np.isfinite(loss):
             return loss
         n_coefs = self.network.n_coefs
-        if decoupled or self.penalty.has_l1:
-            weight_sum = X.shape[0] if weights is None else weights.sum()
-        decay = self.penalty.l2_strength / weight_sum if decoupled else 0.0
         scale = self.optimizer.input_scale
-        if scale is None:
+        if fused_step is not None:
+            self.optimizer.fused_step(kernels.adam_step, theta, self.grad, *fused_step)
+        elif scale is None:
             if decay:
                 self.optimizer.decay(theta[:n_coefs], decay)
             self.optimizer.step(theta, self.grad)
@@ -253,6 +262,37 @@ class BatchLoop:
         if self.constraint is not None:
             self.constraint.apply(self.network.unpack(theta)[0][:-1])
         return loss
+
+    def _fused_step(self, weight_sum, decay):
+        """The ``(finish, decay)`` arguments of the fused Adam step of this
+        batch (see ``skdense._fused.adam_step``), or None when NumPy takes
+        the step: without fused kernels, for SGD, in another
+        parametrisation, or with a scalar NumPy would take in a wider dtype."""
+        optimizer, dtype = self.optimizer, self.network.dtype
+        if (
+            self.kernels is None
+            or not isinstance(optimizer, AdamOptimizer)
+            or optimizer.step_scales is not None
+            or optimizer.input_scale is not None
+        ):
+            return None
+        l2 = 0.0 if optimizer.decouples_weight_decay else self.penalty.l2_strength
+        factor = optimizer.decay_factor(decay) if decay else 1.0
+        scalars = in_dtype(
+            dtype,
+            optimizer.beta_1,
+            optimizer.beta_2,
+            optimizer.epsilon,
+            optimizer.base_rate(),
+            l2,
+            weight_sum,
+            factor,
+        )
+        if scalars is None:
+            return None
+        n_coefs = self.network.n_coefs
+        l2, divisor, factor = scalars[-3:]
+        return (n_coefs, l2, divisor), (n_coefs if decay else 0, factor)
 
 
 def _first_layer_factor(scale, network):
@@ -318,6 +358,10 @@ class StochasticSolver:
         """
         tasks = NoTasks() if tasks is None else tasks
         optimizer = self.batches.optimizer = state.optimizer
+        epochs = 1 if once else settings.max_iter
+        self.batches.kernels = fused_kernels(
+            len(train) * self.network.n_params * epochs
+        )
         self.batches.prepare(train)
         batch_size = _batch_size(settings.batch_size, len(train))
         order = np.arange(len(train)) if settings.shuffle else None

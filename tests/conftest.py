@@ -1,6 +1,7 @@
 """Test configuration shared by every test module."""
 
 import copy
+import importlib.util
 import os
 
 import numpy as np
@@ -11,6 +12,18 @@ import pytest
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 # Figures are drawn off screen.
 os.environ.setdefault("MPLBACKEND", "Agg")
+# With the skdense[numba] extra installed, every fit of the suite, however
+# small, trains on the fused kernels: CI's first environment tests that path
+# and its minimum-versions environment, without numba, NumPy's.
+if importlib.util.find_spec("numba") is not None:
+    os.environ.setdefault("SKDENSE_KERNELS", "numba")
+
+
+def _state_of(value):
+    """What pickling keeps of ``value`` (an optimizer leaves out its scratch
+    arrays)."""
+    state = value.__getstate__()
+    return state if isinstance(state, dict) else vars(value)
 
 
 def _assert_same_state(before, after):
@@ -18,8 +31,10 @@ def _assert_same_state(before, after):
     for name, value in before.items():
         if isinstance(value, np.random.RandomState):
             np.testing.assert_equal(value.get_state(), after[name].get_state(), name)
+        elif isinstance(value, type):
+            assert value is after[name], name
         elif hasattr(value, "__dict__"):  # optimizer, label binarizer, state
-            _assert_same_state(vars(value), vars(after[name]))
+            _assert_same_state(_state_of(value), _state_of(after[name]))
         else:
             np.testing.assert_equal(value, after[name], err_msg=name)
 

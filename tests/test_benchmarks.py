@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pytest
 
+from skdense import _kernels
+
 BENCHMARKS = pathlib.Path(__file__).parents[1] / "benchmarks"
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -30,8 +32,25 @@ def test_speed_benchmark_smoke(tmp_path, capsys):
         assert entry["seconds_per_epoch"]["skdense float32"] > 0
         assert entry["share_of_floor"]["skdense float32"] > 0
         assert set(entry["floor_seconds"]) == {"float32", "float64"}
-    assert "1" in report["by_threads"] and report["kernels"] == "numpy"
+    # tests/conftest.py sets SKDENSE_KERNELS=numba where numba is installed
+    kernels = "numba (fused)" if _kernels.numba_installed() else "numpy"
+    assert "1" in report["by_threads"] and report["kernels"] == kernels
     assert "floor" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not _kernels.numba_installed(), reason="needs skdense[numba]")
+def test_kernels_benchmark_smoke(tmp_path, capsys):
+    bench = _load("bench_kernels")
+    report = bench.main(["--quick", "--json", str(tmp_path / "report.json")])
+    assert json.loads((tmp_path / "report.json").read_text())["kernels"]
+    assert set(report["end_to_end"]) == set(bench.CONFIGS)
+    for entry in report["kernels"].values():
+        assert entry["numpy_seconds"] > 0 and entry["numba_seconds"] > 0
+    fresh = report["loading"]["fresh_process"]
+    assert set(fresh) == {"numpy", "numba, cold cache", "numba, cached"}
+    assert report["loading"]["loky_worker"]["numba"] > 0
+    assert report["threshold"]["pays_back_from_work"] != 0
+    assert "pays back from" in capsys.readouterr().out
 
 
 def test_the_floor_times_eight_products_per_batch(monkeypatch):

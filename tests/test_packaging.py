@@ -33,7 +33,7 @@ def _imported_top_level_modules():
 
 # Imported only inside a function, or by an optional module, that says which
 # extra to install.
-OPTIONAL = {"matplotlib", "skops", "skl2onnx"}
+OPTIONAL = {"matplotlib", "skops", "skl2onnx", "numba"}
 
 
 def test_every_imported_package_is_declared():

@@ -22,16 +22,22 @@ def _data(estimator):
 
 
 def _recorded_rates(monkeypatch):
-    """The base rate of every step, as the optimizers take them."""
-    from skdense._optimizers import BaseOptimizer
+    """The base rate of every step, as the optimizers take them (NumPy's
+    step or the fused one)."""
+    from skdense._optimizers import AdamOptimizer, BaseOptimizer
 
-    rates, real = [], BaseOptimizer.step
+    rates = []
 
-    def step(self, params, grad):
-        rates.append(self.base_rate())
-        return real(self, params, grad)
+    def recording(real):
+        def step(self, *args):
+            rates.append(self.base_rate())
+            return real(self, *args)
 
-    monkeypatch.setattr(BaseOptimizer, "step", step)
+        return step
+
+    monkeypatch.setattr(BaseOptimizer, "step", recording(BaseOptimizer.step))
+    fused = recording(AdamOptimizer.fused_step)
+    monkeypatch.setattr(AdamOptimizer, "fused_step", fused)
     return rates
 
 
