@@ -13,8 +13,9 @@ over its numba time.
 
 - **Kernels**: each fused kernel against the NumPy passes it replaces, on
   the shapes of ``bench_speed.py``'s workload (a batch of 200 rows, layers
-  (784, 256, 128, 10), 235,146 parameters), float32; each result is checked
-  bit for bit against NumPy's before it is timed.
+  (784, 256, 128, 10), 235,146 parameters; the row keys of its 20,000 x 784
+  training set), float32; each result is checked bit for bit against
+  NumPy's before it is timed.
 - **End to end**: one epoch of ``bench_speed.py``'s workload (20,000 x 784,
   layers (256, 128), batch 200, Adam) per configuration (relu float32,
   ``keep_prob=0.8``, gelu, float64, float64 with ``keep_prob=0.8``), each
@@ -52,7 +53,7 @@ from threadpoolctl import threadpool_limits
 
 from skdense import DenseNetClassifier, _fused
 from skdense._activations import ACTIVATIONS, NORMAL_PDF_SCALE, SQRT_HALF
-from skdense._dropout import RowKeyedDropout
+from skdense._dropout import RowKeyedDropout, row_keys
 from skdense._optimizers import AdamOptimizer
 
 BATCH = 200
@@ -182,6 +183,12 @@ def _masks(rng, keep):
     )
 
 
+def _row_keys(rng):
+    X = rng.normal(size=(20000, 784)).astype(np.float32)
+    _check([row_keys(X, kernels=_fused)], [row_keys(X)], "row keys")
+    return lambda: row_keys(X), lambda: row_keys(X, kernels=_fused)
+
+
 @numba.njit(cache=True)
 def _erf_loop(x, out):
     for i in range(x.shape[0]):
@@ -231,6 +238,10 @@ def kernel_speedups(rounds):
         "bias + relu + mask, forward (256 units)": (_relu_forward(rng, 0.8), 200),
         "mask + relu slope, backward": (_relu_backward(rng, 0.8), 200),
         "dropout masks (hash), two layers": (_masks(rng, 0.8), 200),
+        "row keys of the training set (20,000 x 784), once per fit": (
+            _row_keys(rng),
+            2,
+        ),
         "erf (float64, 51,200 values)": (_erf(rng), 50),
         "bias + GELU with its slope, forward": (_gelu_forward(rng), 50),
     }

@@ -306,6 +306,7 @@ def paired(X32, X64, y, epochs, rounds, n_threads):
 
 
 def run(n_samples, epochs, repeats, n_threads, quick):
+    kernels = _kernels_used()  # loaded now, they serve every fit below
     X64, y = _workload(n_samples)
     X32 = X64.astype(np.float32)
     if torch is None:
@@ -385,7 +386,7 @@ def run(n_samples, epochs, repeats, n_threads, quick):
             rounds=rounds,
             threads=counts,
         ),
-        kernels=_kernels_used(),
+        kernels=kernels,
         thread_policy=THREAD_POLICY,
         by_threads=by_threads,
         gemm_peak_gflops={"float32": peak32, "float64": peak64},
@@ -398,9 +399,9 @@ def run(n_samples, epochs, repeats, n_threads, quick):
 
 
 def _kernels_used():
-    """The kernels skdense's fits here ran (``SKDENSE_KERNELS``, see
-    ``skdense._kernels``): every fit of this workload is large enough for
-    ``auto`` to take numba's when it is installed."""
+    """The kernels skdense's fits here run (``SKDENSE_KERNELS``, see
+    ``skdense._kernels``): numba's when installed, loaded by this call so
+    that ``auto`` keeps them for every fit, however few its epochs."""
     return "numba (fused)" if fused_kernels() is not None else "numpy"
 
 

@@ -355,6 +355,50 @@ def threads():
     return _section("BLAS threads chosen by the work", report, body, note)
 
 
+def kernels():
+    report = _load("bench_kernels")
+    rows = [
+        [name, f"{r['numpy_seconds'] * 1e6:.0f}", f"{r['numba_seconds'] * 1e6:.0f}",
+         f"{r['speedup']:.2f}"]
+        for name, r in report["kernels"].items()
+    ]  # fmt: skip
+    body = _table(["kernel (float32)", "NumPy, us", "numba, us", "speed-up"], rows)
+    epochs = [
+        [name, f"{r['numpy_seconds_per_epoch']:.3f}",
+         f"{r['numba_seconds_per_epoch']:.3f}", f"{r['speedup']:.2f}",
+         f"{r['numpy_share_of_floor']:.0%}", f"{r['numba_share_of_floor']:.0%}"]
+        for name, r in report["end_to_end"].items()
+    ]  # fmt: skip
+    body += "\nOne epoch of ``bench_speed.py``'s workload at one thread:\n\n"
+    body += _table(
+        ["configuration", "NumPy, s", "numba, s", "speed-up", "NumPy's share of "
+         "the floor", "numba's share"], epochs
+    )  # fmt: skip
+    fresh, worker = report["loading"]["fresh_process"], report["loading"]["loky_worker"]
+    loads = [
+        [name, f"{entry['import']:.2f}", f"{entry['first_fits']:.2f}",
+         f"{entry['over_numpy']:+.2f}"]
+        for name, entry in fresh.items()
+    ]  # fmt: skip
+    loads.append(
+        ["numba in a fresh loky worker", "", f"{worker['numba']:.2f}",
+         f"{worker['over_numpy']:+.2f}"]
+    )  # fmt: skip
+    body += "\nLoading, in fresh processes (seconds):\n\n"
+    body += _table(
+        ["kernels", "import", "first four small fits", "over NumPy's"], loads
+    )
+    note = (
+        f"numba {report['numba']}; one BLAS thread; paired and interleaved, each "
+        f"speed-up the median over {report['workload']['rounds']} rounds of "
+        "that round's ratio. Every fused result was checked bit for bit against "
+        "NumPy's before it was timed. The loaded kernels pay back from "
+        f"{report['threshold']['pays_back_from_work']:.1e} rows x parameters x "
+        "epochs: ``SKDENSE_KERNELS``'s default loads them for fits from there."
+    )
+    return _section("Fused kernels (numba)", report, body, note)
+
+
 def tabular():
     report = _load("bench_tabular")
     results = report["classification"]
@@ -461,6 +505,7 @@ def _held_out_sets(report):
 SECTIONS = [
     speed,
     threads,
+    kernels,
     activations,
     grid_search,
     memory,

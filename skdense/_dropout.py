@@ -59,15 +59,21 @@ def _bits(values):
     return np.ascontiguousarray(values).view(np.uint64)
 
 
-def row_keys(X):
+def row_keys(X, kernels=None):
     """A 64-bit key per row of ``X`` that depends only on the row's values.
 
     The key is a multilinear hash, ``sum_j bits(x_j) * c_j`` modulo 2**64
     with random odd ``c_j``, finished by a mix: exact integer arithmetic, so
     equal rows get equal keys wherever they stand, and a dense array and its
-    sparse form get the same keys (zeros add nothing).
+    sparse form get the same keys (zeros add nothing). ``kernels``: the fused
+    kernels of :mod:`skdense._kernels` (the same keys in one pass over a
+    dense ``X``), or None for NumPy's.
     """
     column_salts = _hash_ints(np.arange(X.shape[1]), salt=1) | np.uint64(1)
+    if kernels is not None and not sp.issparse(X):
+        keys = np.empty(X.shape[0], dtype=np.uint64)
+        kernels.row_keys(np.asarray(X), column_salts, keys)
+        return keys
     if sp.issparse(X):
         X = sp.csr_matrix(X)
         products = _bits(X.data) * column_salts[X.indices]

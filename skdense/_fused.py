@@ -123,6 +123,27 @@ def dropout_mask(row_salts, unit_salts, threshold, scale, out):
             out[i, j] = scale if h < threshold else zero
 
 
+@_jit
+def row_keys(X, column_salts, keys):
+    """:func:`skdense._dropout.row_keys` of the dense ``X`` into ``keys``:
+    ``sum_j bits(float64(x_j) + 0.0) * c_j`` modulo 2**64, then splitmix64's
+    finaliser; exact integer arithmetic, so any order of the sum gives the
+    same key."""
+    value = np.zeros(1, dtype=np.float64)
+    bits = value.view(np.uint64)
+    for i in range(X.shape[0]):
+        key = np.uint64(0)
+        for j in range(X.shape[1]):
+            value[0] = np.float64(X[i, j]) + 0.0
+            key += bits[0] * column_salts[j]
+        key ^= key >> np.uint64(30)
+        key *= np.uint64(0xBF58476D1CE4E5B9)
+        key ^= key >> np.uint64(27)
+        key *= np.uint64(0x94D049BB133111EB)
+        key ^= key >> np.uint64(31)
+        keys[i] = key
+
+
 # scipy.special.erf is Cephes' (scipy's xsf library: cephes/ndtr.h); this is
 # the same code, coefficient for coefficient, evaluated in float64.
 _ERF_T = (
@@ -179,7 +200,10 @@ _ERFC_S = (
 _MAXLOG = 7.09782712893383996843e2  # fmt: skip
 
 
-@_jit
+_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+
+
+@_inline
 def _polevl(x, coefficients):
     value = coefficients[0]
     for i in range(1, len(coefficients)):
@@ -187,7 +211,7 @@ def _polevl(x, coefficients):
     return value
 
 
-@_jit
+@_inline
 def _p1evl(x, coefficients):
     value = x + coefficients[0]
     for i in range(1, len(coefficients)):
@@ -195,38 +219,30 @@ def _p1evl(x, coefficients):
     return value
 
 
-@_jit
+@_inline
 def erf(x):
     """The error function of the float64 ``x``, as ``scipy.special.erf``
-    computes it (Cephes' ``erf``, with its ``erfc`` branch inlined: numba
-    does not compile the mutual recursion of the C code)."""
+    computes it: Cephes' ``erf``, with ``erf(x) = -erf(-x)`` and its call of
+    ``erfc`` for ``|x| > 1`` written out (numba does not compile the mutual
+    recursion of the C code), operation for operation."""
     if x != x:
         return x
-    if x < 0.0:
-        return -_erf_of_nonnegative(-x)
-    return _erf_of_nonnegative(x)
-
-
-@_jit
-def _erf_of_nonnegative(x):
-    if x > 1.0:
-        return 1.0 - _erfc_above_one(x)
-    z = x * x
-    return x * _polevl(z, _ERF_T) / _p1evl(z, _ERF_U)
-
-
-@_jit
-def _erfc_above_one(x):
-    """Cephes' ``erfc(x)`` for ``x > 1``."""
-    z = -x * x
-    if z < -_MAXLOG:
-        return 0.0
-    z = math.exp(z)
-    if x < 8.0:
-        p, q = _polevl(x, _ERFC_P), _p1evl(x, _ERFC_Q)
+    a = -x if x < 0.0 else x
+    if a > 1.0:  # 1 - erfc(a)
+        z = -a * a
+        if z < -_MAXLOG:
+            complement = 0.0
+        else:
+            z = math.exp(z)
+            if a < 8.0:
+                complement = (z * _polevl(a, _ERFC_P)) / _p1evl(a, _ERFC_Q)
+            else:
+                complement = (z * _polevl(a, _ERFC_R)) / _p1evl(a, _ERFC_S)
+        value = 1.0 - complement
     else:
-        p, q = _polevl(x, _ERFC_R), _p1evl(x, _ERFC_S)
-    return (z * p) / q
+        z = a * a
+        value = a * _polevl(z, _ERF_T) / _p1evl(z, _ERF_U)
+    return -value if x < 0.0 else value
 
 
 @_jit

@@ -25,12 +25,14 @@ KERNELS_VARIABLE = "SKDENSE_KERNELS"
 CHOICES = ("auto", "numpy", "numba")
 
 #: Rows x parameters x epochs below which ``auto`` keeps NumPy's kernels
-#: while numba's are not loaded yet. Loading them (numba's import and the
-#: compiled kernels from numba's cache) took 0.5 s here
-#: (``benchmarks/bench_kernels.py``); a fused pass saves about 2 ns per
-#: parameter and row, so a fit of 3e8 rows x parameters x epochs
-#: gains about as much as the load costs.
-FUSED_FROM_WORK = 3e8
+#: while numba's are not loaded yet. ``benchmarks/bench_kernels.py`` measured
+#: on the 2-core reference machine: loading them (numba's import and the
+#: compiled kernels from its cache) costs 0.45 s in a fresh process (0.38 s
+#: in a loky worker), and they save 0.008 ns per row x parameter x epoch
+#: (relu, float32: the least they save), so they pay back from 5.7e10 (4.9e10
+#: in an earlier run): about ten epochs of 20,000 rows through a
+#: 784-256-128-10 network.
+FUSED_FROM_WORK = 5e10
 
 _loaded = None
 

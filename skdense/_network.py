@@ -147,39 +147,30 @@ class DenseNetwork:
             width = coef.shape[1]
             out = self._buffer(f"z{layer}", n_rows, width) if training else None
             Z = _matmul(inputs[-1], coef, out=out)
-            mask = masks[layer] if masks is not None and layer < len(masks) else None
-            dropped = None
-            if mask is not None:
-                dropped = self._buffer(f"a{layer}", n_rows, width) if training else None
-            if layer < self.n_layers - 1 and self._fuses(kernels, layer):
-                slope, Z_dropped = self._fused_layer(
-                    kernels, layer, Z, intercept, mask, dropped
-                )
-                slopes.append(slope)
-                hidden.append(Z)
-                inputs.append(Z_dropped)
-                continue
-            Z += intercept
             if layer == self.n_layers - 1:
+                Z += intercept
                 return inputs, (hidden, slopes), Z
-            slopes.append(self._activate(layer, Z, training))
+            mask = masks[layer] if masks is not None else None
+            dropped = None
+            if mask is not None and training:
+                dropped = self._buffer(f"a{layer}", n_rows, width)
+            slope, Z_out = self._hidden_layer(
+                layer, Z, intercept, mask, dropped, training, kernels
+            )
+            slopes.append(slope)
             hidden.append(Z)
-            if mask is not None:
-                Z = np.multiply(Z, mask, out=dropped)
-            inputs.append(Z)
+            inputs.append(Z_out)
 
-    def _fuses(self, kernels, layer):
-        """Whether the fused ``kernels`` run hidden ``layer``."""
-        return kernels is not None and self.hidden_activations[layer] in (
-            "relu",
-            "gelu",
-        )
-
-    def _fused_layer(self, kernels, layer, Z, intercept, mask, dropped):
-        """Intercept, activation (relu or GELU) and dropout of hidden
-        ``layer``, as :meth:`_forward` runs them, by the fused ``kernels``;
-        returns the kept slope (GELU's) and the layer's output."""
-        mask_or_none = np.empty((0, 0), Z.dtype) if mask is None else mask
+    def _hidden_layer(self, layer, Z, intercept, mask, dropped, training, kernels):
+        """Intercept, activation and dropout of hidden ``layer`` on ``Z`` (in
+        place; the dropped units into ``dropped``); returns the kept slope (or
+        None) and the layer's output. The fused ``kernels`` run the layers
+        they cover (relu, GELU) in one or two passes."""
+        if not self._fuses(kernels, layer):
+            Z += intercept
+            slope = self._activate(layer, Z, training)
+            return slope, Z if mask is None else np.multiply(Z, mask, out=dropped)
+        mask_or_none = _mask_or_none(mask, Z.dtype)
         out = Z if mask is None else dropped
         if self.hidden_activations[layer] == "relu":
             kernels.bias_relu_mask(Z, intercept, mask_or_none, out)
@@ -191,6 +182,11 @@ class DenseNetwork:
         np.exp(slope, out=slope)  # NumPy's own: numba's exp rounds otherwise
         kernels.gelu_after_exp(Z, cdf, slope, cast(NORMAL_PDF_SCALE), mask_or_none, out)
         return slope, out
+
+    def _fuses(self, kernels, layer):
+        """Whether the fused ``kernels`` run hidden ``layer``."""
+        fused = ("relu", "gelu")
+        return kernels is not None and self.hidden_activations[layer] in fused
 
     def _activate(self, layer, Z, training):
         """Apply hidden ``layer``'s activation to ``Z`` in place; in training,
@@ -347,35 +343,40 @@ class DenseNetwork:
         """Unnormalised gradients of the data loss, from the output ``delta``;
         ``hidden`` holds the activations and the kept slopes."""
         coef_grads, intercept_grads = self.unpack(grad)
-        activations, slopes = hidden
         for layer in range(self.n_layers - 1, -1, -1):
             _matmul(inputs[layer].T, delta, out=coef_grads[layer])
             np.sum(delta, axis=0, out=intercept_grads[layer])
             if layer == 0:
                 break
-            shape = activations[layer - 1].shape
+            shape = hidden[0][layer - 1].shape
             previous = self._buffer(f"delta{layer - 1}", *shape)
             np.matmul(delta, coefs[layer].T, out=previous)
             mask = masks[layer - 1] if masks is not None else None
-            if self._fuses(kernels, layer - 1):
-                self._fused_slope(kernels, previous, mask, hidden, layer - 1)
-                delta = previous
-                continue
-            if mask is not None:
-                previous *= mask
-            if slopes[layer - 1] is not None:
-                previous *= slopes[layer - 1]
-            else:
-                derivative = ACTIVATIONS[self.hidden_activations[layer - 1]].derivative
-                derivative(activations[layer - 1], previous)
+            self._backward_through(layer - 1, previous, mask, hidden, kernels)
             delta = previous
 
-    def _fused_slope(self, kernels, delta, mask, hidden, layer):
-        """``delta *= mask`` and the slope of hidden ``layer``, by the fused
-        ``kernels``, as :meth:`_backward` takes them."""
+    def _backward_through(self, layer, delta, mask, hidden, kernels):
+        """Multiply ``delta`` in place by hidden ``layer``'s dropout mask, then
+        by its slope (kept, or from the activation); the fused ``kernels``
+        take both in one pass where they cover the layer."""
         activations, slopes = hidden
-        mask_or_none = np.empty((0, 0), delta.dtype) if mask is None else mask
-        if slopes[layer] is None:  # relu: the slope from the activation
-            kernels.mask_relu_slope(delta, mask_or_none, activations[layer])
+        if self._fuses(kernels, layer):
+            mask_or_none = _mask_or_none(mask, delta.dtype)
+            if slopes[layer] is None:  # relu: the slope from the activation
+                kernels.mask_relu_slope(delta, mask_or_none, activations[layer])
+            else:
+                kernels.mask_slope(delta, mask_or_none, slopes[layer])
+            return
+        if mask is not None:
+            delta *= mask
+        if slopes[layer] is not None:
+            delta *= slopes[layer]
         else:
-            kernels.mask_slope(delta, mask_or_none, slopes[layer])
+            ACTIVATIONS[self.hidden_activations[layer]].derivative(
+                activations[layer], delta
+            )
+
+
+def _mask_or_none(mask, dtype):
+    """The fused kernels' mask argument: ``mask``, or an array of no rows."""
+    return np.empty((0, 0), dtype) if mask is None else mask

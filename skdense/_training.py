@@ -170,7 +170,7 @@ class BatchLoop:
     def prepare(self, data):
         """Compute what the batches of ``data`` need once (its row keys)."""
         if self.dropout is not None and data.keys is None:
-            data.keys = row_keys(data.X)
+            data.keys = row_keys(data.X, self.kernels)
 
     def run(self, theta, data, order, batch_size, epoch_key):
         """Train on every batch; return the mean batch loss (None if it diverged).

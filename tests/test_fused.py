@@ -18,7 +18,7 @@ from skdense import (
     _fused,
 )
 from skdense._activations import ACTIVATIONS, NORMAL_PDF_SCALE, SQRT_HALF
-from skdense._dropout import RowKeyedDropout
+from skdense._dropout import RowKeyedDropout, row_keys
 from skdense._optimizers import AdamOptimizer, AdamWOptimizer
 
 DTYPES = [np.float32, np.float64]
@@ -137,6 +137,18 @@ def test_dropout_masks_are_numpys(dtype, keep):
         assert fused[1] is None
         for ours, theirs in zip(fused[::2], reference[::2]):
             _same_bits(ours, theirs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_row_keys_are_numpys(dtype, order):
+    rng = np.random.default_rng(4)
+    X = np.asarray(_values(rng, (301, 23), dtype), order=order)
+    X[5] = X[4]  # equal rows, equal keys
+    X[6, :4] = -0.0  # -0.0 is read as 0.0
+    keys = row_keys(X, kernels=_fused)
+    np.testing.assert_array_equal(keys, row_keys(X))
+    assert keys[4] == keys[5]
 
 
 def _optimizers(kind, n, dtype, rng):
