@@ -138,7 +138,7 @@ def _relu_forward(rng, keep):
 
     def numpy_way():
         Z[...] = Z0
-        Z.__iadd__(intercept)
+        np.add(Z, intercept, out=Z)
         ACTIVATIONS["relu"].apply(Z)
         np.multiply(Z, mask, out=out)
 
@@ -159,7 +159,7 @@ def _relu_backward(rng, keep):
 
     def numpy_way():
         delta[...] = delta0
-        delta.__imul__(mask)
+        np.multiply(delta, mask, out=delta)
         ACTIVATIONS["relu"].derivative(H, delta)
 
     def numba_way():
@@ -211,7 +211,7 @@ def _gelu_forward(rng):
 
     def numpy_way():
         Z[...] = Z0
-        Z.__iadd__(intercept)
+        np.add(Z, intercept, out=Z)
         ACTIVATIONS["gelu"].apply_with_slope(Z, slope)
 
     def numba_way():

@@ -29,12 +29,15 @@ Protocol:
 - regression: the 20 fixed splits of each UCI set (the first ``--uci-splits``
   of them), test RMSE in the target's units.
 
-Eight other KEEL sets, on which no default was chosen, are measured with
-``--datasets texture mushroom marketing titanic vehicle mammographic crx
-australian --json benchmarks/results/bench_tabular_holdout.json``.
+Eight other KEEL sets and scikit-learn's bundled diabetes set (regression),
+on which no default was chosen, are measured with ``--datasets texture
+mushroom marketing titanic vehicle mammographic crx australian --diabetes
+--json benchmarks/results/bench_tabular_holdout.json``.
 
-``--ablation`` adds the tabular recipe with each of its ingredients removed
-in turn (``ABLATIONS``), so that every default is backed by a measurement.
+``--ablation`` adds each tabular recipe with each of its ingredients removed
+in turn (``ABLATIONS`` for the classifier, ``REGRESSION_ABLATIONS`` for the
+regressor), so that every default is backed by a measurement; the
+classifier's rows marked "+" add a candidate that did not make its recipe.
 """
 
 # Authors: The skdense developers
@@ -52,13 +55,14 @@ import pandas as pd
 from _report import write  # benchmarks/_report.py, beside this script
 from joblib import Parallel, delayed
 from sklearn.compose import make_column_transformer
+from sklearn.datasets import load_diabetes
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
 )
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import log_loss
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import ShuffleSplit, StratifiedKFold
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
@@ -87,11 +91,9 @@ KEEL_SETS = [
 UCI_SETS = ["concrete", "energy", "wine-quality-red", "yacht"]
 N_FOLDS = 3
 
-#: The tabular recipe with one ingredient removed: name -> parameters that
-#: undo it (the preprocessing ones replace the preprocessing).
-ABLATIONS = {
-    "no label smoothing": dict(label_smoothing=0.0),
-    "selu, not relu": dict(activation="selu"),
+#: Ingredients of both recipes: name -> parameters that undo it (the
+#: preprocessing ones replace the preprocessing).
+_SHARED_ABLATIONS = {
     "beta_2 0.999, not 0.95": dict(beta_2=0.999),
     "cosine, not coslog": dict(learning_rate="cosine"),
     "a validation split and its best epoch, not the last": dict(early_stopping=True),
@@ -100,6 +102,20 @@ ABLATIONS = {
     "MLP's parametrisation (rate 0.002), not NTK": dict(
         parametrization="standard", learning_rate_init=0.002
     ),
+}
+#: The classifier's recipe with one ingredient removed; a name starting with
+#: "+" adds a candidate ingredient instead.
+ABLATIONS = {
+    "no label smoothing": dict(label_smoothing=0.0),
+    "selu, not relu": dict(activation="selu"),
+    **_SHARED_ABLATIONS,
+    "+ piecewise-linear encoding (16 bins)": dict(piecewise_linear_bins=16),
+}
+#: The regressor's recipe with one ingredient removed (on the UCI sets).
+REGRESSION_ABLATIONS = {
+    "no piecewise-linear encoding": dict(piecewise_linear_bins=0),
+    "relu, not mish": dict(activation="relu"),
+    **_SHARED_ABLATIONS,
 }
 
 
@@ -160,7 +176,8 @@ def make_model(name, X, task, overrides=None):
     model = kind(random_state=0).set_params(**(overrides or {}))
     if name == "TabularNet":
         return model
-    return model.set_params(**ABLATIONS[name.removeprefix("TabularNet - ")])
+    ablations = ABLATIONS if task == "classification" else REGRESSION_ABLATIONS
+    return model.set_params(**ablations[name.removeprefix("TabularNet - ")])
 
 
 def run_fold(dataset, fold, model_name, X, y, train, test, task, overrides=None):
@@ -211,6 +228,19 @@ def uci_jobs(models, folder, n_splits, overrides):
                 yield delayed(run_fold)(
                     name, split, model, X, y, train, test, "regression", overrides
                 )
+
+
+def diabetes_jobs(models, n_splits, overrides):
+    """scikit-learn's bundled diabetes set, held out from the choice of the
+    regressor's defaults: ``n_splits`` random 90/10 splits, as the UCI sets'."""
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    y = y.to_numpy()
+    splits = ShuffleSplit(n_splits, test_size=0.1, random_state=0).split(X)
+    for split, (train, test) in enumerate(splits):
+        for model in models:
+            yield delayed(run_fold)(
+                "diabetes", split, model, X, y, train, test, "regression", overrides
+            )
 
 
 def _by_model(rows, metric):
@@ -285,6 +315,11 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="*", default=KEEL_SETS)
     parser.add_argument("--uci", help="folder of the UCI sets (regression)")
     parser.add_argument("--uci-splits", type=int, default=20)
+    parser.add_argument(
+        "--diabetes",
+        action="store_true",
+        help="add scikit-learn's diabetes set (regression, held out)",
+    )
     parser.add_argument("--folds", type=int, default=N_FOLDS, help="folds to run")
     parser.add_argument(
         "--set",
@@ -305,13 +340,16 @@ def main(argv=None):
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     models = list(args.models)
+    regression_models = list(models)
     if args.ablation:
         models += [f"TabularNet - {name}" for name in ABLATIONS]
+        regression_models += [f"TabularNet - {name}" for name in REGRESSION_ABLATIONS]
     overrides = dict(_assignment(text) for text in args.set)
     jobs = list(classification_jobs(models, args.datasets, args.folds, overrides))
-    regression_models = [m for m in models if " - " not in m]
     if args.uci:
         jobs += list(uci_jobs(regression_models, args.uci, args.uci_splits, overrides))
+    if args.diabetes:
+        jobs += list(diabetes_jobs(regression_models, args.uci_splits, overrides))
     # joblib 1.5 fails to report progress when it runs the jobs itself
     rows = Parallel(n_jobs=args.n_jobs, verbose=5 if args.n_jobs != 1 else 0)(jobs)
     merged = [json.loads(pathlib.Path(path).read_text()) for path in args.merge]

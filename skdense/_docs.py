@@ -223,6 +223,13 @@ None, default='from_dtype'
         on the mean and divided by the standard deviation. A missing number
         becomes the centre and sets a 0/1 indicator input of its own (one
         per numeric column with missing values in training).
+
+    piecewise_linear_bins : int, default=0
+        With ``n > 0``, each numeric column also enters the network
+        piecewise-linearly encoded on up to ``n`` bins between its training
+        quantiles (Gorishniy et al., 2022): one input per bin, 1 for the
+        bins below the value, its position within its own bin, 0 above (a
+        missing number is encoded as the centre). 0: the scaled value alone.
 """
 
 
@@ -273,6 +280,7 @@ def tabular_doc(estimator, base):
 
 _EXTRA = {
     "classifier": ", and label smoothing 0.1",
-    "regressor": "; the targets are standardised for training whatever the loss "
-    "(but ``'poisson'``), and predictions are in y's units",
+    "regressor": "; the numeric columns are also piecewise-linearly encoded on "
+    "16 quantile bins, the targets are standardised for training whatever the "
+    "loss (but ``'poisson'``), and predictions are in y's units",
 }

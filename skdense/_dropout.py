@@ -178,18 +178,13 @@ class RowKeyedDropout:
 
     def _fused_masks(self, kernels, keys, epoch, dtype):
         row_salts = self._row_salts(keys, epoch)
-        masks = []
-        for layer, keep in enumerate(self.keep_probs):
-            if keep == 1.0:
-                masks.append(None)
-                continue
-            unit_salts = self._unit_salts[layer]
-            shape = (len(row_salts), len(unit_salts))
-            out = self._buffers.get(f"kept{layer}", *shape, dtype=dtype)
-            scale = dtype.type(1.0 / keep)
-            kernels.dropout_mask(row_salts, unit_salts, _threshold(keep), scale, out)
-            masks.append(out)
-        return masks
+
+        def scaled_mask(layer, keep, out):
+            salts, scale = self._unit_salts[layer], dtype.type(1.0 / keep)
+            kernels.dropout_mask(row_salts, salts, _threshold(keep), scale, out)
+            return out
+
+        return self._for_dropped_layers(len(row_salts), dtype, scaled_mask)
 
     def kept_units(self, keys, epochs, dtype):
         """1 where a unit is kept and 0 where it is dropped, unscaled, for the
@@ -199,15 +194,24 @@ class RowKeyedDropout:
         this form with the ``1 / keep_prob`` scale moved into the weights.
         """
         row_salts = self._row_salts(keys, epochs)
-        flags = []
+
+        def kept(layer, keep, out):
+            return self._keep(layer, row_salts, keep, out)
+
+        return self._for_dropped_layers(len(row_salts), dtype, kept)
+
+    def _for_dropped_layers(self, n_rows, dtype, fill):
+        """``fill(layer, keep, out)`` for every layer that drops units, ``out``
+        its reused ``(n_rows, width)`` buffer; None for the other layers."""
+        filled = []
         for layer, keep in enumerate(self.keep_probs):
             if keep == 1.0:
-                flags.append(None)
+                filled.append(None)
                 continue
-            shape = (len(row_salts), len(self._unit_salts[layer]))
+            shape = (n_rows, len(self._unit_salts[layer]))
             out = self._buffers.get(f"kept{layer}", *shape, dtype=dtype)
-            flags.append(self._keep(layer, row_salts, keep, out))
-        return flags
+            filled.append(fill(layer, keep, out))
+        return filled
 
     def kept_inputs(self, keys, epochs, dtype):
         """:meth:`kept_units` for the input features (None without input dropout)."""

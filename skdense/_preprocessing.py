@@ -2,11 +2,12 @@
 
 Numeric columns are centred on their median, scaled by the inverse of their
 inter-quartile range and smoothly clipped, ``x / sqrt(1 + (x / clip)**2)``,
-as RealMLP does (Holzmüller et al., 2024); categorical columns are one-hot
-encoded. Missing values are kept, not refused: a missing number becomes the
-median (0 after centring) and sets a 0/1 indicator column of its own (one per
-numeric column that had missing values in training); a missing or unseen
-category sets none of its column's one-hot units.
+as RealMLP does (Holzmüller et al., 2024), and may be piecewise-linearly
+encoded on quantile bins as well (Gorishniy et al., 2022); categorical
+columns are one-hot encoded. Missing values are kept, not refused: a missing
+number becomes the median (0 after centring) and sets a 0/1 indicator column
+of its own (one per numeric column that had missing values in training); a
+missing or unseen category sets none of its column's one-hot units.
 """
 
 # Authors: The skdense developers
@@ -42,6 +43,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         deviation, as :class:`~sklearn.preprocessing.StandardScaler`.
     clip : float, default=3.0
         The smooth clipping's bound: robust-scaled values tend to ``±clip``.
+    piecewise_linear_bins : int, default=0
+        With ``n > 0``, each numeric column also gets a piecewise-linear
+        encoding on (up to) ``n`` bins between its training quantiles
+        ``q_0 < ... < q_n`` (Gorishniy et al., 2022): input ``t`` is ``(x -
+        q_{t-1}) / (q_t - q_{t-1})`` clipped to [0, 1], so that a value
+        sets the bins below it to 1, its own bin to its position in it, and
+        the bins above to 0. Repeated quantiles merge their bins. 0: no
+        encoding.
     dtype : {numpy.float64, numpy.float32}, default=numpy.float64
         Dtype of the output.
 
@@ -56,6 +65,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Per categorical column, its categories seen in training, sorted.
     has_missing_indicator_ : ndarray of bool of shape (n_numeric,)
         The numeric columns that had missing values in training.
+    bin_edges_ : list of ndarray
+        Per numeric column, the quantiles bounding its bins (fewer than two
+        for a column that gets no encoding: constant, all missing, or
+        ``piecewise_linear_bins=0``).
     n_features_in_, feature_names_in_
         As for every scikit-learn estimator.
     """
@@ -64,6 +77,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         "categorical_features": ["array-like", None, str],
         "numeric_scaling": [StrOptions({"robust", "standard"})],
         "clip": [Interval(Real, 0, None, closed="neither")],
+        "piecewise_linear_bins": [Interval(Integral, 0, None, closed="left")],
         "dtype": [type],
     }
 
@@ -72,11 +86,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         categorical_features="from_dtype",
         numeric_scaling="robust",
         clip=3.0,
+        piecewise_linear_bins=0,
         dtype=np.float64,
     ):
         self.categorical_features = categorical_features
         self.numeric_scaling = numeric_scaling
         self.clip = clip
+        self.piecewise_linear_bins = piecewise_linear_bins
         self.dtype = dtype
 
     def fit(self, X, y=None):
@@ -90,6 +106,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         )
         self.median_, self.scale_ = scaling(numeric)
         self.has_missing_indicator_ = np.isnan(numeric).any(axis=0)
+        self.bin_edges_ = _bin_edges(numeric, self.piecewise_linear_bins)
         self.categories_ = [
             _categories(column, index)
             for index, column in _categorical_columns(columns, self.is_categorical_)
@@ -107,6 +124,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             scaled /= np.sqrt(1 + np.square(scaled / self.clip))
         scaled[missing] = 0.0
         blocks = [scaled, missing[:, self.has_missing_indicator_]]
+        if self.piecewise_linear_bins:
+            imputed = np.where(missing, self.median_, numeric)
+            blocks.append(_piecewise_linear(imputed, self.bin_edges_))
         for (_, column), categories in zip(
             _categorical_columns(columns, self.is_categorical_), self.categories_
         ):
@@ -128,6 +148,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         out = list(numeric) + [
             f"{name}_missing" for name in numeric[self.has_missing_indicator_]
         ]
+        for name, edges in zip(numeric, self.bin_edges_):
+            out += [f"{name}_bin{t}" for t in range(len(edges) - 1)]
         for name, categories in zip(names[self.is_categorical_], self.categories_):
             out += [f"{name}_{category}" for category in categories]
         return np.asarray(out, dtype=object)
@@ -249,6 +271,33 @@ def _standard_scaling(numeric):
 
 
 _SCALINGS = {"robust": _robust_scaling, "standard": _standard_scaling}
+
+
+def _bin_edges(numeric, n_bins):
+    """Per column, its distinct quantiles at ``0, 1/n, ..., 1`` (none for
+    ``n_bins=0`` or an all-missing column)."""
+    if not n_bins:
+        return [np.empty(0) for _ in range(numeric.shape[1])]
+    levels = np.linspace(0, 1, n_bins + 1)
+    with _quiet_all_nan():
+        quantiles = np.nanquantile(numeric, levels, axis=0).T
+    return [np.unique(q[np.isfinite(q)]) for q in quantiles]
+
+
+def piecewise_linear_layout(bin_edges):
+    """The piecewise-linear inputs as ``(column, low, width)`` arrays, one
+    entry per bin: input ``t`` is ``clip((x[column] - low) / width, 0, 1)``."""
+    columns = [np.full(len(e) - 1, j) for j, e in enumerate(bin_edges) if len(e) > 1]
+    lows = [e[:-1] for e in bin_edges if len(e) > 1]
+    widths = [np.diff(e) for e in bin_edges if len(e) > 1]
+    if not columns:
+        return np.empty(0, np.intp), np.empty(0), np.empty(0)
+    return np.concatenate(columns), np.concatenate(lows), np.concatenate(widths)
+
+
+def _piecewise_linear(numeric, bin_edges):
+    columns, lows, widths = piecewise_linear_layout(bin_edges)
+    return np.clip((numeric[:, columns] - lows) / widths, 0.0, 1.0)
 
 
 @contextlib.contextmanager

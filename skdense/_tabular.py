@@ -46,6 +46,47 @@ def _store_parameters(estimator, values):
         setattr(estimator, name, values[name])
 
 
+#: The tabular parameters the fitted preprocessing holds.
+PREPROCESSING_PARAMETERS = (
+    "categorical_features",
+    "numeric_scaling",
+    "piecewise_linear_bins",
+)
+
+
+def _check_preprocessing_kept(estimator):
+    """Refuse a continued fit (warm_start, partial_fit) whose preprocessing
+    parameters differ from those its fitted preprocessing was made with:
+    the weights were trained on the inputs that preprocessing gives."""
+    fitted = estimator.preprocessor_
+    changes = [
+        f"{name}={getattr(estimator, name)!r}, the model's preprocessing was "
+        f"fitted with {getattr(fitted, name)!r}"
+        for name in PREPROCESSING_PARAMETERS
+        if not _same(getattr(estimator, name), getattr(fitted, name))
+    ]
+    if _float_type(estimator.dtype) is not fitted.dtype:
+        changes.append(
+            f"dtype={estimator.dtype!r}, the model was fitted in "
+            f"{np.dtype(fitted.dtype).name}"
+        )
+    if changes:
+        raise ValueError(
+            "Cannot continue training (warm_start=True or partial_fit): "
+            + "; ".join(changes)
+            + ". The preprocessing changes only in a fresh fit: call fit with "
+            "warm_start=False."
+        )
+
+
+def _same(given, fitted):
+    if isinstance(given, str) or isinstance(fitted, str):
+        return given == fitted
+    return np.array_equal(
+        np.asarray(given, dtype=object), np.asarray(fitted, dtype=object)
+    )
+
+
 class _TabularInput:
     """The raw table in, the preprocessed network inputs out."""
 
@@ -54,6 +95,7 @@ class _TabularInput:
             self.preprocessor_ = TabularPreprocessor(
                 self.categorical_features,
                 numeric_scaling=self.numeric_scaling,
+                piecewise_linear_bins=self.piecewise_linear_bins,
                 dtype=_float_type(self.dtype),
             ).fit(X)
             self.n_features_in_ = self.preprocessor_.n_features_in_
@@ -64,6 +106,8 @@ class _TabularInput:
         return self.preprocessor_.transform(X)
 
     def _validate_X_y(self, X, y, reset, **y_options):
+        if not reset:
+            _check_preprocessing_kept(self)
         with errors_name("X"):
             X = self._validate_features(X, reset)
         with errors_name("y"):
@@ -138,6 +182,7 @@ class TabularNetClassifier(_TabularInput, DenseNetClassifier):
         input_scale=True,
         categorical_features="from_dtype",
         numeric_scaling="robust",
+        piecewise_linear_bins=0,
         dtype="float32",
     ):
         _store_parameters(self, locals())
@@ -189,6 +234,7 @@ class TabularNetRegressor(_TabularInput, DenseNetRegressor):
         input_scale=True,
         categorical_features="from_dtype",
         numeric_scaling="robust",
+        piecewise_linear_bins=16,
         dtype="float32",
     ):
         _store_parameters(self, locals())

@@ -18,13 +18,14 @@ X_FORMATS = dict(accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
 
 @contextlib.contextmanager
 def errors_name(argument):
-    """Prefix validation errors with the argument they are about."""
+    """Prefix validation errors with the argument they are about (unless
+    they name it already)."""
     try:
         yield
-    except ValueError as error:
-        raise ValueError(f"{argument}: {error}") from error
-    except TypeError as error:
-        raise TypeError(f"{argument}: {error}") from error
+    except (ValueError, TypeError) as error:
+        if str(error).startswith(f"{argument}: "):
+            raise
+        raise type(error)(f"{argument}: {error}") from error
 
 
 def check_sample_weight(sample_weight, n_samples, dtype):

@@ -84,6 +84,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._activations import per_hidden_layer
 from ._classifier import DenseNetClassifier
+from ._preprocessing import piecewise_linear_layout
 from ._regressor import DenseNetRegressor
 from ._tabular import TabularNetClassifier, TabularNetRegressor
 
@@ -274,6 +275,17 @@ def _preprocessing(graph, preprocessor, values):
             picked = graph.constant(flagged, int64)
             indicators = graph.node("Gather", [missing, picked], axis=1)
             blocks.append(graph.node("Cast", [indicators], to=graph.proto_dtype))
+        bins, lows, widths = piecewise_linear_layout(preprocessor.bin_edges_)
+        if bins.size:  # clip((x - low) / width, 0, 1), x imputed by the centre
+            centre = graph.constant(preprocessor.median_)
+            imputed = graph.node("Where", [missing, centre, columns])
+            repeated = graph.node(
+                "Gather", [imputed, graph.constant(bins, int64)], axis=1
+            )
+            shifted = graph.node("Sub", [repeated, graph.constant(lows)])
+            ratio = graph.node("Div", [shifted, graph.constant(widths)])
+            floor = graph.node("Max", [ratio, graph.constant(0.0)])
+            blocks.append(graph.node("Min", [floor, graph.constant(1.0)]))
     categorical = np.flatnonzero(preprocessor.is_categorical_)
     for index, categories in zip(categorical, preprocessor.categories_):
         column = graph.node("Gather", [values, graph.constant([index], int64)], axis=1)

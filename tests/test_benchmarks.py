@@ -245,18 +245,26 @@ def test_tabular_benchmark_smoke_on_generated_data(tmp_path, monkeypatch, capsys
     monkeypatch.setattr(bench, "keel_frame", _fake_keel_frame)
     monkeypatch.setattr(bench, "UCI_SETS", ["tiny"])
     monkeypatch.setattr(bench, "ABLATIONS", {"relu, not selu": dict(activation="relu")})
+    no_bins = {"no piecewise-linear encoding": dict(piecewise_linear_bins=0)}
+    monkeypatch.setattr(bench, "REGRESSION_ABLATIONS", no_bins)
     _fake_uci_folder(tmp_path)
     out = tmp_path / "tabular.json"
     args = ["--datasets", "one", "two", "--folds", "2", "--ablation", "--n-jobs", "1"]
-    args += ["--uci", str(tmp_path), "--uci-splits", "2"]
+    args += ["--uci", str(tmp_path), "--uci-splits", "2", "--diabetes"]
     args += ["--set", "max_iter=3", "n_iter_no_change=3", "hidden_layer_sizes=(8,)"]
     report = bench.main([*args, "--json", str(out)])
     results = report["classification"]
     assert set(results) == {"TabularNet", "HGB", "MLP", "TabularNet - relu, not selu"}
     assert results["HGB"]["ratio_to_HGB"] == 1.0 and results["MLP"]["pairs"] == 4
-    assert set(report["regression"]) == {"TabularNet", "HGB", "MLP"}
+    assert set(report["regression"]) == {
+        "TabularNet",
+        "HGB",
+        "MLP",
+        "TabularNet - no piecewise-linear encoding",
+    }
+    assert set(report["regression"]["HGB"]["per_dataset"]) == {"tiny", "diabetes"}
     rows = [r for r in report["rows"] if r["model"] == "TabularNet"]
-    assert len(rows) == 4 + 2 and all(r["fit_cpu"] > 0 for r in rows)
+    assert len(rows) == 4 + 2 + 2 and all(r["fit_cpu"] > 0 for r in rows)
     assert report["overrides"]["hidden_layer_sizes"] == (8,)
     assert json.loads(out.read_text())["meta"]["command"].startswith("python ")
     merged = bench.main(["--models", "--datasets", "--merge", str(out)])

@@ -352,8 +352,12 @@ def _raw_table(dtype, seed=0, n=300):
 
 @pytest.mark.parametrize("estimator", [TabularNetClassifier, TabularNetRegressor])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("numeric_scaling", ["robust", "standard"])
-def test_tabular_preprocessing_runs_in_the_graph(estimator, dtype, numeric_scaling):
+@pytest.mark.parametrize(
+    "numeric_scaling, bins", [("robust", 0), ("standard", 0), ("robust", 8)]
+)
+def test_tabular_preprocessing_runs_in_the_graph(
+    estimator, dtype, numeric_scaling, bins
+):
     X, signal = _raw_table(dtype)
     classifier = estimator is TabularNetClassifier
     y = (signal > np.median(signal)).astype(int) if classifier else signal
@@ -363,6 +367,7 @@ def test_tabular_preprocessing_runs_in_the_graph(estimator, dtype, numeric_scali
             max_iter=10,
             categorical_features=[2],
             numeric_scaling=numeric_scaling,
+            piecewise_linear_bins=bins,
             dtype=np.dtype(dtype).name,
             random_state=0,
         ),

@@ -85,6 +85,49 @@ def test_a_numeric_column_named_categorical_is_one_hot_encoded():
     np.testing.assert_array_equal(out[:, 1:], np.eye(3)[[0, 1, 0, 2]])
 
 
+def test_piecewise_linear_encoding_on_quantile_bins():
+    x = np.arange(9.0)  # quantiles at 0, 2, 4, 6, 8 for four bins
+    pre = TabularPreprocessor(piecewise_linear_bins=4).fit(x[:, None])
+    np.testing.assert_array_equal(pre.bin_edges_[0], [0, 2, 4, 6, 8])
+    out = pre.transform(np.array([[-1.0], [0.0], [3.0], [6.5], [8.0], [20.0]]))
+    bins = out[:, 1:]
+    np.testing.assert_array_equal(
+        bins,
+        [
+            [0, 0, 0, 0],  # below the first quantile: clipped to 0
+            [0, 0, 0, 0],
+            [1, 0.5, 0, 0],  # halfway through the second bin
+            [1, 1, 1, 0.25],
+            [1, 1, 1, 1],
+            [1, 1, 1, 1],  # above the last: clipped to 1
+        ],
+    )
+    assert list(pre.get_feature_names_out()) == ["x0"] + [
+        f"x0_bin{t}" for t in range(4)
+    ]
+
+
+def test_piecewise_linear_bins_merge_repeated_quantiles_and_skip_constants():
+    X = np.c_[[0.0] * 8 + [1.0, 2.0], np.full(10, 3.0), np.full(10, np.nan)]
+    pre = TabularPreprocessor(piecewise_linear_bins=5).fit(X)
+    # quantiles 0, 0, 0, 0, 0.2, 2 (linear interpolation): two bins left
+    np.testing.assert_allclose(pre.bin_edges_[0], [0.0, 0.2, 2.0])
+    assert len(pre.bin_edges_[1]) == 1 and len(pre.bin_edges_[2]) == 0
+    out = pre.transform(X)
+    assert out.shape == (10, 3 + 1 + 2)  # three scaled, an indicator, two bins
+    assert np.isfinite(out).all()
+
+
+def test_a_missing_number_is_encoded_as_the_centre():
+    X = np.c_[np.arange(10.0)]
+    X[3] = np.nan
+    pre = TabularPreprocessor(piecewise_linear_bins=3).fit(X)
+    median = np.nanmedian(X)
+    encoded = pre.transform(np.array([[np.nan], [median]]))
+    np.testing.assert_array_equal(encoded[0, 2:], encoded[1, 2:])
+    assert encoded[0, 1] == 1 and encoded[1, 1] == 0  # only the indicator differs
+
+
 def test_missing_numbers_become_the_median_with_an_indicator():
     X = np.array([[1.0, 5.0], [np.nan, 6.0], [3.0, 7.0], [4.0, 8.0]])
     pre = TabularPreprocessor().fit(X)

@@ -75,6 +75,9 @@ def test_the_defaults_are_the_recipe_and_the_densenets_keep_mlps(estimator):
     assert params["learning_rate"] == "coslog"
     assert not params["early_stopping"]  # every row trains; the last epoch
     assert params["n_iter_no_change"] >= params["max_iter"]  # the whole schedule
+    # the piecewise-linear encoding helps regression, not classification
+    regressor = estimator is TabularNetRegressor
+    assert params["piecewise_linear_bins"] == (16 if regressor else 0)
     base = (
         DenseNetClassifier if estimator is TabularNetClassifier else DenseNetRegressor
     )
@@ -103,6 +106,33 @@ def test_refit_warm_start_and_partial_fit_after_the_preprocessing(estimator):
     # a fresh fit refits the preprocessing
     refit = model.set_params(warm_start=False).fit(X.iloc[100:], y[100:])
     assert refit.preprocessor_ is not preprocessor
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(piecewise_linear_bins=4),
+        dict(numeric_scaling="standard"),
+        dict(categorical_features=["city", "plan"]),
+        dict(dtype="float64"),
+    ],
+)
+def test_a_continued_fit_refuses_other_preprocessing(estimator, change, unchanged_by):
+    X, signal = _table()
+    y = _target(estimator, signal)
+    model = estimator(**SMALL, piecewise_linear_bins=8, random_state=0).fit(X, y)
+    assert model.coefs_[0].shape[0] == len(model.preprocessor_.get_feature_names_out())
+    assert model.preprocessor_.piecewise_linear_bins == 8
+    model.set_params(warm_start=True, **change)
+    name = next(iter(change))
+    match = f"Cannot continue training .*{name}="
+    unchanged_by(model, lambda m: m.fit(X, y), match=match)
+    unchanged_by(model, lambda m: m.partial_fit(X, y), match=match)
+    model.set_params(warm_start=False).fit(X, y)  # a fresh fit takes it
+    assert model.preprocessor_.get_params()[name] == (
+        np.float64 if name == "dtype" else change[name]
+    )
 
 
 def test_partial_fit_from_scratch_fits_the_preprocessing_on_the_first_block():
