@@ -4,7 +4,8 @@ NumPy's are the reference and the only ones without the ``skdense[numba]``
 extra. With it, the fused kernels of :mod:`skdense._fused` take the Adam and
 AdamW step (with the gradient's L2 part and its division by the batch's
 weight), the relu and GELU layers with their dropout masks, the masks
-themselves, and the backward passes through them. They give the same bits as
+themselves and the rows' keys they hash, and the backward passes through
+them. They give the same bits as
 NumPy's, so the choice changes the speed of a fit, never its result.
 
 ``SKDENSE_KERNELS`` chooses: ``numpy``, ``numba`` (an error without numba),
@@ -86,8 +87,3 @@ def in_dtype(dtype, *values):
     if any(np.result_type(dtype, value) != dtype for value in values):
         return None
     return tuple(dtype.type(value) for value in values)
-
-
-def empty_mask(dtype):
-    """The "no mask" argument of the kernels: an array with no rows."""
-    return np.empty((0, 0), dtype=dtype)

@@ -123,10 +123,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         if self.numeric_scaling == "robust":
             scaled /= np.sqrt(1 + np.square(scaled / self.clip))
         scaled[missing] = 0.0
-        blocks = [scaled, missing[:, self.has_missing_indicator_]]
-        if self.piecewise_linear_bins:
-            imputed = np.where(missing, self.median_, numeric)
-            blocks.append(_piecewise_linear(imputed, self.bin_edges_))
+        imputed = np.where(missing, self.median_, numeric)
+        blocks = [
+            scaled,
+            missing[:, self.has_missing_indicator_],
+            _piecewise_linear(imputed, self.bin_edges_),  # no columns without bins
+        ]
         for (_, column), categories in zip(
             _categorical_columns(columns, self.is_categorical_), self.categories_
         ):
