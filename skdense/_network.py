@@ -10,6 +10,8 @@ per-layer views of it, shaped like scikit-learn's ``coefs_`` and
 # Authors: The skdense developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -379,4 +381,9 @@ class DenseNetwork:
 
 def _mask_or_none(mask, dtype):
     """The fused kernels' mask argument: ``mask``, or an array of no rows."""
-    return np.empty((0, 0), dtype) if mask is None else mask
+    return _no_mask(np.dtype(dtype)) if mask is None else mask
+
+
+@functools.cache
+def _no_mask(dtype):
+    return np.empty((0, 0), dtype)

@@ -101,10 +101,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         columns = self._columns(X, reset=True)
         self.is_categorical_ = self._categorical_mask(X, len(columns))
         numeric = _numeric_block(columns, ~self.is_categorical_)
-        scaling = (
-            _robust_scaling if self.numeric_scaling == "robust" else _standard_scaling
-        )
-        self.median_, self.scale_ = scaling(numeric)
+        self.median_, self.scale_ = _SCALINGS[self.numeric_scaling](numeric)
         self.has_missing_indicator_ = np.isnan(numeric).any(axis=0)
         self.bin_edges_ = _bin_edges(numeric, self.piecewise_linear_bins)
         self.categories_ = [

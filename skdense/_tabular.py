@@ -46,30 +46,27 @@ def _store_parameters(estimator, values):
         setattr(estimator, name, values[name])
 
 
-#: The tabular parameters the fitted preprocessing holds.
-PREPROCESSING_PARAMETERS = (
-    "categorical_features",
-    "numeric_scaling",
-    "piecewise_linear_bins",
-)
+def _preprocessing_parameters(estimator):
+    """The :class:`TabularPreprocessor` parameters ``estimator`` asks for."""
+    return dict(
+        categorical_features=estimator.categorical_features,
+        numeric_scaling=estimator.numeric_scaling,
+        piecewise_linear_bins=estimator.piecewise_linear_bins,
+        dtype=_float_type(estimator.dtype),
+    )
 
 
 def _check_preprocessing_kept(estimator):
     """Refuse a continued fit (warm_start, partial_fit) whose preprocessing
     parameters differ from those its fitted preprocessing was made with:
     the weights were trained on the inputs that preprocessing gives."""
-    fitted = estimator.preprocessor_
+    fitted = estimator.preprocessor_.get_params()
     changes = [
         f"{name}={getattr(estimator, name)!r}, the model's preprocessing was "
-        f"fitted with {getattr(fitted, name)!r}"
-        for name in PREPROCESSING_PARAMETERS
-        if not _same(getattr(estimator, name), getattr(fitted, name))
+        f"fitted with {_shown(fitted[name])}"
+        for name, value in _preprocessing_parameters(estimator).items()
+        if not _same(value, fitted[name])
     ]
-    if _float_type(estimator.dtype) is not fitted.dtype:
-        changes.append(
-            f"dtype={estimator.dtype!r}, the model was fitted in "
-            f"{np.dtype(fitted.dtype).name}"
-        )
     if changes:
         raise ValueError(
             "Cannot continue training (warm_start=True or partial_fit): "
@@ -80,11 +77,16 @@ def _check_preprocessing_kept(estimator):
 
 
 def _same(given, fitted):
-    if isinstance(given, str) or isinstance(fitted, str):
+    if isinstance(given, (str, type)) or isinstance(fitted, (str, type)):
         return given == fitted
     return np.array_equal(
         np.asarray(given, dtype=object), np.asarray(fitted, dtype=object)
     )
+
+
+def _shown(value):
+    """``value`` as the user would write it (a dtype by its name)."""
+    return repr(np.dtype(value).name) if isinstance(value, type) else repr(value)
 
 
 class _TabularInput:
@@ -92,12 +94,8 @@ class _TabularInput:
 
     def _validate_features(self, X, reset):
         if reset:
-            self.preprocessor_ = TabularPreprocessor(
-                self.categorical_features,
-                numeric_scaling=self.numeric_scaling,
-                piecewise_linear_bins=self.piecewise_linear_bins,
-                dtype=_float_type(self.dtype),
-            ).fit(X)
+            parameters = _preprocessing_parameters(self)
+            self.preprocessor_ = TabularPreprocessor(**parameters).fit(X)
             self.n_features_in_ = self.preprocessor_.n_features_in_
             self.__dict__.pop("feature_names_in_", None)
             if hasattr(self.preprocessor_, "feature_names_in_"):
